@@ -1,0 +1,60 @@
+"""The shape STYLE.md asks for: one owner per library, imports flowing one way, small modules."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[2] / "triage"
+CORE = {"message", "classify", "extract", "reply"}
+EDGES = {"imap", "maildir", "store", "config", "corpus", "mailfiles"}
+OWNERS = {
+    "sklearn": "classify",
+    "skops": "classify",
+    "mailparser": "message",
+    "inscriptis": "message",
+    "click": "cli",
+    "imapclient": "imap",
+    "sqlite3": "store",
+}
+
+
+def imports(module: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(module.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            if node.module == "triage":
+                found.update(f"triage.{alias.name}" for alias in node.names)
+    return found
+
+
+MODULES = sorted(p for p in PACKAGE.glob("*.py") if p.stem not in {"__init__", "__main__"})
+
+
+@pytest.mark.parametrize("module", MODULES, ids=lambda p: p.stem)
+def test_each_library_is_imported_only_by_its_owner(module: Path) -> None:
+    for name in imports(module):
+        owner = OWNERS.get(name.split(".")[0])
+        assert owner in (None, module.stem), (
+            f"{module.stem} imports {name}, which belongs to {owner}"
+        )
+
+
+@pytest.mark.parametrize("module", MODULES, ids=lambda p: p.stem)
+def test_imports_flow_one_way(module: Path) -> None:
+    own = {name.removeprefix("triage.") for name in imports(module) if name.startswith("triage.")}
+    assert "cli" not in own, f"{module.stem} imports cli"
+    if module.stem in CORE:
+        assert not own & (EDGES | {"pipeline"}), f"core module {module.stem} imports {own}"
+    if module.stem in EDGES:
+        assert not own & (EDGES - {module.stem}), f"edge {module.stem} imports edge {own & EDGES}"
+
+
+@pytest.mark.parametrize("module", MODULES, ids=lambda p: p.stem)
+def test_modules_stay_small(module: Path) -> None:
+    assert len(module.read_text().splitlines()) <= 400

@@ -1,0 +1,64 @@
+"""Where triage's files live: the bundled model and config, and the person's own directories.
+
+An installed wheel carries the shipped model and config inside the package (`triage/bundled/`);
+a source checkout keeps them at the top level (`models/`, `config/`). Both are found the same way.
+The person's directories follow XDG and can each be moved with an environment variable.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+CHECKOUT_DIR = PACKAGE_DIR.parent
+
+
+def bundled_model_dir() -> Path:
+    """The folder holding the shipped model and its card."""
+    installed = PACKAGE_DIR / "bundled" / "models"
+    return installed if installed.is_dir() else CHECKOUT_DIR / "models"
+
+
+def bundled_config_dir() -> Path:
+    """The folder holding the example config, firm directory and reply templates."""
+    installed = PACKAGE_DIR / "bundled" / "config"
+    return installed if installed.is_dir() else CHECKOUT_DIR / "config"
+
+
+def bundled_corpus_dir() -> Path:
+    """The labelled corpus the shipped model is trained from."""
+    return bundled_model_dir() / "corpus"
+
+
+def sample_mail_dir() -> Path:
+    """The dozen sample messages `triage demo` works on."""
+    return PACKAGE_DIR / "sample"
+
+
+def user_data_dir() -> Path:
+    """$TRIAGE_DATA_DIR, else $XDG_DATA_HOME/triage, else ~/.local/share/triage."""
+    return _user_dir("TRIAGE_DATA_DIR", "XDG_DATA_HOME", ".local/share")
+
+
+def user_state_dir() -> Path:
+    """$TRIAGE_STATE_DIR, else $XDG_STATE_HOME/triage, else ~/.local/state/triage."""
+    return _user_dir("TRIAGE_STATE_DIR", "XDG_STATE_HOME", ".local/state")
+
+
+def user_config_dir() -> Path:
+    """$XDG_CONFIG_HOME/triage, else ~/.config/triage."""
+    return _user_dir("", "XDG_CONFIG_HOME", ".config")
+
+
+def active_model_dir() -> Path:
+    """The person's own trained model when they have one, else the shipped one."""
+    own = user_data_dir() / "model"
+    return own if (own / "model.skops").is_file() else bundled_model_dir()
+
+
+def _user_dir(override: str, xdg: str, fallback: str) -> Path:
+    if override and os.environ.get(override):
+        return Path(os.environ[override]).expanduser()
+    base = os.environ.get(xdg) or str(Path.home() / fallback)
+    return Path(base).expanduser() / "triage"
