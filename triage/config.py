@@ -1,7 +1,8 @@
-"""Where triage's files live: the bundled model and config, and the person's own directories.
+"""Where triage's files live: the bundled model and corpus, and the person's own directories.
 
-An installed wheel carries the shipped model and config inside the package (`triage/bundled/`);
-a source checkout keeps them at the top level (`models/`, `config/`). Both are found the same way.
+An installed wheel carries the shipped model and its corpus inside the package
+(`triage/bundled/models`); a source checkout keeps them at the top level (`models/`). Both are
+found the same way.
 The person's directories follow XDG and can each be moved with an environment variable.
 """
 
@@ -18,12 +19,6 @@ def bundled_model_dir() -> Path:
     """The folder holding the shipped model and its card."""
     installed = PACKAGE_DIR / "bundled" / "models"
     return installed if installed.is_dir() else CHECKOUT_DIR / "models"
-
-
-def bundled_config_dir() -> Path:
-    """The folder holding the example config, firm directory and reply templates."""
-    installed = PACKAGE_DIR / "bundled" / "config"
-    return installed if installed.is_dir() else CHECKOUT_DIR / "config"
 
 
 def bundled_corpus_dir() -> Path:

@@ -18,14 +18,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import html_text
 import mailparser
-from inscriptis import get_text
 
 MAX_HEADER_CHARS = 998
-MAX_HTML_CHARS = 2_000_000
+MAX_HTML_CHARS = 500_000
 MAX_TEXT_CHARS = 200_000
 MODEL_BODY_CHARS = 4_000
 
+_BLANK_LINES = re.compile(r"\n\s*\n\s*\n+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _URL = re.compile(r"https?://([^/\s\"'<>]+)[^\s\"'<>]*", re.IGNORECASE)
 _KEPT_HEADERS = (
@@ -242,10 +243,10 @@ def _readable_text(plain: list[str], html: list[str]) -> tuple[str, bool]:
     if not markup.strip():
         return "", False
     try:
-        rendered = get_text(markup)
-    except Exception:  # inscriptis can choke on pathological markup; fall back to nothing
+        rendered = html_text.extract_text(markup, guess_layout=True)
+    except Exception:  # lxml can refuse pathological markup; the message is then textless
         rendered = ""
-    return rendered[:MAX_TEXT_CHARS], True
+    return _BLANK_LINES.sub("\n\n", rendered)[:MAX_TEXT_CHARS], True
 
 
 def _attachments(parts: list[dict[str, Any]]) -> list[Attachment]:

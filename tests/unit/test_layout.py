@@ -14,7 +14,7 @@ OWNERS = {
     "sklearn": "classify",
     "skops": "classify",
     "mailparser": "message",
-    "inscriptis": "message",
+    "html_text": "message",
     "click": "cli",
     "imapclient": "imap",
     "sqlite3": "store",

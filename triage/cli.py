@@ -1,0 +1,189 @@
+"""The `triage` command: the only module that prints, exits, parses flags or configures logging."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterable
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import click
+
+from triage import classify, config, corpus, pipeline
+
+CONTEXT = {"help_option_names": ["-h", "--help"]}
+
+
+def _version() -> str:
+    try:
+        return version("triage")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def configure_logging(verbosity: int) -> None:
+    """Warnings by default, -v for info, -vv for debug (and mail-parser's own chatter)."""
+    level = {0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # mail-parser logs every MIME subtype it does not render ("'pgp-signature' not handled"):
+    # noise to a user, so only shown when debugging.
+    logging.getLogger("mailparser").setLevel(logging.DEBUG if verbosity >= 2 else logging.CRITICAL)
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(_version(), "--version", prog_name="triage")
+@click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
+def cli(verbose: int) -> None:
+    """Watch a mailbox for recruiter mail, classify each approach and draft a reply.
+
+    Start with `triage demo` to see it work on bundled sample mail.
+    """
+    configure_logging(verbose)
+
+
+def _load_model(model_dir: Path | None) -> classify.Model:
+    try:
+        return classify.load(model_dir or config.active_model_dir())
+    except classify.ModelError as error:
+        raise click.ClickException(str(error)) from error
+
+
+@cli.command(name="classify")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "json_", is_flag=True, help="One JSON object per message per line.")
+@click.option(
+    "--model",
+    "model_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder with model.skops and model-card.json "
+    "(default: your trained model, else the shipped one).",
+)
+def classify_(paths: tuple[Path, ...], json_: bool, model_dir: Path | None) -> None:
+    """Label mail files as retained, contingent, in_house, sourcing or other.
+
+    PATHS are .eml files, folders (every *.eml below them) or mbox files. A file that cannot be
+    read is reported and the run goes on; the exit code is 1 when any file failed.
+    """
+    model = _load_model(model_dir)
+    results = pipeline.classify_files(paths, model)
+    failed = _emit_json(results) if json_ else _emit_table(results)
+    if failed:
+        sys.exit(1)
+
+
+def _emit_json(results: Iterable[pipeline.Classified]) -> int:
+    failed = 0
+    for result in results:
+        failed += bool(result.error)
+        click.echo(json.dumps(result.as_json(), ensure_ascii=False))
+    return failed
+
+
+def _emit_table(results: Iterable[pipeline.Classified]) -> int:
+    failed = 0
+    click.echo(f"{'LABEL':<11} {'CONF':>5}  {'FROM':<32} {'SUBJECT':<44} FILE")
+    for result in results:
+        name = Path(result.name).name
+        if result.error:
+            failed += 1
+            click.echo(f"{'error':<11} {'':>5}  {result.error[:77]:<77} {name}")
+            continue
+        click.echo(
+            f"{result.label:<11} {result.confidence:>5.2f}  {_cut(result.sender, 32):<32} "
+            f"{_cut(result.subject, 44):<44} {name}"
+        )
+    return failed
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@cli.command()
+@click.option(
+    "--corpus",
+    "corpus_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of <label>/*.eml (default: the corpus shipped in models/corpus).",
+)
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder to write model.skops and model-card.json to (default: your data dir, "
+    "where triage looks first).",
+)
+@click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20))
+@click.option("--json", "json_", is_flag=True, help="Print the card and scores as JSON.")
+def train(corpus_dir: Path | None, output: Path | None, folds: int, json_: bool) -> None:
+    """Train the classifier on a labelled corpus, print its cross-validated scores, save it."""
+    corpus_dir = corpus_dir or config.bundled_corpus_dir()
+    output = output or config.user_data_dir() / "model"
+    with click.progressbar(length=folds + 1, label="Training", file=sys.stderr) as bar:
+        try:
+            report = pipeline.train_model(corpus_dir, output, folds, progress=_advance(bar))
+        except (classify.ModelError, corpus.CorpusError) as error:
+            raise click.ClickException(str(error)) from error
+    for line in report.skipped:
+        click.echo(f"skipped {line}", err=True)
+    if json_:
+        click.echo(json.dumps(_training_json(report), indent=2))
+        return
+    _print_evaluation(report.evaluation)
+    click.echo(f"\nModel written to {report.model_path}\nCard written to {report.card_path}")
+
+
+def _advance(bar: Any) -> Callable[[str], None]:
+    def step(what: str) -> None:
+        bar.label = what
+        bar.update(1)
+
+    return step
+
+
+def _training_json(report: pipeline.TrainingReport) -> dict[str, Any]:
+    return {
+        "model": str(report.model_path),
+        "card": str(report.card_path),
+        "counts": report.card.counts,
+        "corpus_hash": report.card.corpus_hash,
+        "sklearn_version": report.card.sklearn_version,
+        "evaluation": report.evaluation.summary(),
+        "skipped": report.skipped,
+    }
+
+
+def _print_evaluation(evaluation: classify.Evaluation) -> None:
+    click.echo(f"Stratified {evaluation.folds}-fold cross-validation")
+    click.echo(f"{'label':<11} {'precision':>9} {'recall':>7} {'f1':>6} {'n':>5}")
+    for label, score in evaluation.per_label.items():
+        scores = f"{score.precision:>9.3f} {score.recall:>7.3f} {score.f1:>6.3f}"
+        click.echo(f"{label:<11} {scores} {score.support:>5}")
+    click.echo(
+        f"macro-F1 {evaluation.macro_f1:.3f}  accuracy {evaluation.accuracy:.3f}  "
+        f"recruiter precision {evaluation.recruiter_precision:.3f}  "
+        f"recall {evaluation.recruiter_recall:.3f}"
+    )
+    click.echo("\nConfusion (rows: true label, columns: predicted)")
+    short = [label[:8] for label in evaluation.labels]
+    click.echo(" " * 11 + "".join(f"{name:>9}" for name in short))
+    for label, row in zip(evaluation.labels, evaluation.confusion, strict=True):
+        click.echo(f"{label:<11}" + "".join(f"{count:>9}" for count in row))
+
+
+@cli.command()
+def demo() -> None:
+    """Classify the bundled sample mail and print a table (no server, no config needed)."""
+    sample = config.sample_mail_dir()
+    click.echo(f"Classifying the sample mail in {sample}\n")
+    failed = _emit_table(pipeline.classify_files([sample], _load_model(None)))
+    if failed:
+        sys.exit(1)
+
+
+def main() -> None:
+    cli(prog_name="triage")

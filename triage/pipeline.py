@@ -1,0 +1,118 @@
+"""What triage does with mail, joining the edges (files, corpus) to the core (message, classify).
+
+Nothing here prints or exits: results come back as values for the CLI to show.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from triage import classify, corpus, message
+from triage.mailfiles import read_mail_files
+
+log = logging.getLogger(__name__)
+
+MIN_EXAMPLES_PER_LABEL = 5
+
+
+@dataclass(frozen=True)
+class Classified:
+    """The verdict on one message, or why there is none."""
+
+    name: str
+    message_id: str = ""
+    subject: str = ""
+    sender: str = ""
+    label: str = ""
+    confidence: float = 0.0
+    details: dict[str, Any] = field(default_factory=dict)
+    error: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        if self.error:
+            return {"path": self.name, "error": self.error}
+        return {
+            "path": self.name,
+            "message_id": self.message_id,
+            "label": self.label,
+            "confidence": round(self.confidence, 4),
+            "details": self.details,
+        }
+
+
+@dataclass(frozen=True)
+class TrainingReport:
+    model_path: Path
+    card_path: Path
+    card: classify.ModelCard
+    evaluation: classify.Evaluation
+    skipped: list[str]
+
+
+def classify_files(
+    paths: Iterable[Path], model: classify.Model, batch: int = 64
+) -> Iterator[Classified]:
+    """Classify every message under `paths`, in batches; a bad file yields an error, not a stop."""
+    pending: list[tuple[str, message.Mail]] = []
+    for item in read_mail_files(paths):
+        if item.raw is None:
+            yield Classified(item.name, error=item.error or "unreadable")
+            continue
+        try:
+            pending.append((item.name, message.parse(item.raw)))
+        except message.MailParseError as error:
+            log.warning("Skipped %s: %s", item.name, error)
+            yield Classified(item.name, error=str(error))
+            continue
+        if len(pending) >= batch:
+            yield from _classify_batch(pending, model)
+            pending = []
+    yield from _classify_batch(pending, model)
+
+
+def _classify_batch(
+    pending: list[tuple[str, message.Mail]], model: classify.Model
+) -> Iterator[Classified]:
+    predictions = model.predict([message.model_text(mail) for _, mail in pending])
+    for (name, mail), prediction in zip(pending, predictions, strict=True):
+        yield Classified(
+            name=name,
+            message_id=mail.message_id,
+            subject=mail.subject,
+            sender=mail.sender_address,
+            label=prediction.label,
+            confidence=prediction.confidence,
+        )
+
+
+def train_model(
+    corpus_root: Path,
+    output_dir: Path,
+    folds: int = 5,
+    progress: classify.Progress | None = None,
+) -> TrainingReport:
+    """Cross-validate the recipe on the corpus, fit it on everything, and save model and card."""
+    examples = corpus.read_corpus(corpus_root, classify.LABELS)
+    texts, labels, skipped = [], [], []
+    for example in examples:
+        try:
+            texts.append(message.model_text(message.parse(example.raw)))
+            labels.append(example.label)
+        except message.MailParseError as error:
+            skipped.append(f"{example.path}: {error}")
+    classify.check_training_set(labels, MIN_EXAMPLES_PER_LABEL)
+    evaluation = classify.cross_validate(texts, labels, folds=folds, progress=progress)
+    card = classify.make_card(
+        labels,
+        corpus_hash=corpus.corpus_hash(corpus_root, examples),
+        trained_at=datetime.now(UTC).replace(microsecond=0).isoformat(),
+        evaluation=evaluation,
+    )
+    model = classify.fit(texts, labels, card, progress=progress)
+    model_path, card_path = classify.save(model, output_dir)
+    return TrainingReport(model_path, card_path, card, evaluation, skipped)
