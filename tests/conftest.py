@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,16 @@ def shared_corpora() -> Path:
     if not SHARED_CORPORA.is_dir():
         pytest.skip(f"no shared corpora at {SHARED_CORPORA}")
     return SHARED_CORPORA
+
+
+def mail_bytes(body: str = "Hello Dana,\n\nA note.\n", **headers: str) -> bytes:
+    """A plain RFC 5322 message; header names use `_` for `-` (Reply_To=...)."""
+    mail = EmailMessage()
+    mail["From"] = headers.pop("From", "Ann Example <ann@example.org>")
+    mail["To"] = headers.pop("To", "dana@example.com")
+    mail["Subject"] = headers.pop("Subject", "A subject")
+    mail["Message-ID"] = headers.pop("Message_ID", "<abc@example.org>")
+    for name, value in headers.items():
+        mail[name.replace("_", "-")] = value
+    mail.set_content(body)
+    return mail.as_bytes()

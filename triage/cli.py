@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from triage import classify, config, corpus, pipeline
+from triage.firms import FirmDirectory
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
@@ -44,6 +45,13 @@ def cli(verbose: int) -> None:
     configure_logging(verbose)
 
 
+def _load_firms() -> FirmDirectory:
+    try:
+        return config.load_firm_directory()
+    except config.ConfigError as error:
+        raise click.ClickException(str(error)) from error
+
+
 def _load_model(model_dir: Path | None) -> classify.Model:
     try:
         return classify.load(model_dir or config.active_model_dir())
@@ -67,8 +75,7 @@ def classify_(paths: tuple[Path, ...], json_: bool, model_dir: Path | None) -> N
     PATHS are .eml files, folders (every *.eml below them) or mbox files. A file that cannot be
     read is reported and the run goes on; the exit code is 1 when any file failed.
     """
-    model = _load_model(model_dir)
-    results = pipeline.classify_files(paths, model)
+    results = pipeline.classify_files(paths, _load_model(model_dir), _load_firms())
     failed = _emit_json(results) if json_ else _emit_table(results)
     if failed:
         sys.exit(1)
@@ -84,16 +91,23 @@ def _emit_json(results: Iterable[pipeline.Classified]) -> int:
 
 def _emit_table(results: Iterable[pipeline.Classified]) -> int:
     failed = 0
-    click.echo(f"{'LABEL':<11} {'CONF':>5}  {'FROM':<32} {'SUBJECT':<44} FILE")
+    header = f"{'LABEL':<11} {'CONF':>4}  {'FIRM':<22} {'POSITION':<26} {'COMPANY':<18}"
+    click.echo(f"{header} {'FLAGS':<24} FILE")
     for result in results:
         name = Path(result.name).name
         if result.error:
             failed += 1
-            click.echo(f"{'error':<11} {'':>5}  {result.error[:77]:<77} {name}")
+            click.echo(f"{'error':<11} {'':>4}  {result.error[:92]:<92} {name}")
             continue
+        details = result.details
+        firm = details.get("firm") or result.sender.partition("@")[2]
+        company = details.get("hiring_company") or (
+            "confidential" if details.get("confidential") else ""
+        )
         click.echo(
-            f"{result.label:<11} {result.confidence:>5.2f}  {_cut(result.sender, 32):<32} "
-            f"{_cut(result.subject, 44):<44} {name}"
+            f"{result.label:<11} {result.confidence:>4.2f}  {_cut(firm, 22):<22} "
+            f"{_cut(details.get('position', ''), 26):<26} {_cut(company, 18):<18} "
+            f"{_cut(','.join(result.flags), 24):<24} {name}"
         )
     return failed
 
@@ -177,10 +191,14 @@ def _print_evaluation(evaluation: classify.Evaluation) -> None:
 
 @cli.command()
 def demo() -> None:
-    """Classify the bundled sample mail and print a table (no server, no config needed)."""
+    """Classify the bundled sample mail and print a table (no server, no config needed).
+
+    Each row shows the label, its confidence, the recruiter's firm, the position, the hiring
+    company and the standing flags (see `triage classify --json` for the full reasons).
+    """
     sample = config.sample_mail_dir()
     click.echo(f"Classifying the sample mail in {sample}\n")
-    failed = _emit_table(pipeline.classify_files([sample], _load_model(None)))
+    failed = _emit_table(pipeline.classify_files([sample], _load_model(None), _load_firms()))
     if failed:
         sys.exit(1)
 

@@ -9,7 +9,10 @@ The person's directories follow XDG and can each be moved with an environment va
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
+
+from triage.firms import Firm, FirmDirectory, FirmDirectoryError, firm_from_entry
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 CHECKOUT_DIR = PACKAGE_DIR.parent
@@ -19,6 +22,35 @@ def bundled_model_dir() -> Path:
     """The folder holding the shipped model and its card."""
     installed = PACKAGE_DIR / "bundled" / "models"
     return installed if installed.is_dir() else CHECKOUT_DIR / "models"
+
+
+def bundled_config_dir() -> Path:
+    """The folder holding the firm directory (and, later, the example config and templates)."""
+    installed = PACKAGE_DIR / "bundled" / "config"
+    return installed if installed.is_dir() else CHECKOUT_DIR / "config"
+
+
+class ConfigError(RuntimeError):
+    """A config or data file is missing or wrong; the message names the file and what to fix."""
+
+
+def load_firm_directory(extra: Path | None = None) -> FirmDirectory:
+    """The shipped firm directory, plus the `[[firm]]` entries of `extra` when given."""
+    directory = FirmDirectory(_read_firms(bundled_config_dir() / "firms.toml"))
+    return directory.extended(_read_firms(extra)) if extra else directory
+
+
+def _read_firms(path: Path) -> list[Firm]:
+    try:
+        with path.open("rb") as handle:
+            entries = tomllib.load(handle).get("firm", [])
+        return [
+            firm_from_entry(entry, f"{path} [[firm]] {n}") for n, entry in enumerate(entries, 1)
+        ]
+    except OSError as error:
+        raise ConfigError(f"Cannot read the firm directory {path}: {error.strerror}.") from error
+    except (tomllib.TOMLDecodeError, FirmDirectoryError) as error:
+        raise ConfigError(f"The firm directory {path} is not valid: {error}.") from error
 
 
 def bundled_corpus_dir() -> Path:

@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from triage import classify, corpus, message
+from triage import classify, corpus, extract, message, standing
+from triage.firms import FirmDirectory
 from triage.mailfiles import read_mail_files
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,12 @@ class Classified:
     label: str = ""
     confidence: float = 0.0
     details: dict[str, Any] = field(default_factory=dict)
+    standing: dict[str, Any] = field(default_factory=dict)
     error: str = ""
+
+    @property
+    def flags(self) -> list[str]:
+        return [flag["code"] for flag in self.standing.get("flags", [])]
 
     def as_json(self) -> dict[str, Any]:
         if self.error:
@@ -42,6 +48,7 @@ class Classified:
             "label": self.label,
             "confidence": round(self.confidence, 4),
             "details": self.details,
+            "standing": self.standing,
         }
 
 
@@ -55,9 +62,13 @@ class TrainingReport:
 
 
 def classify_files(
-    paths: Iterable[Path], model: classify.Model, batch: int = 64
+    paths: Iterable[Path], model: classify.Model, firms: FirmDirectory, batch: int = 64
 ) -> Iterator[Classified]:
-    """Classify every message under `paths`, in batches; a bad file yields an error, not a stop."""
+    """Classify every message under `paths`, in batches; a bad file yields an error, not a stop.
+
+    Recruiter mail also gets its details; every message gets its standing (scam signs and the
+    like apply to any mail).
+    """
     pending: list[tuple[str, message.Mail]] = []
     for item in read_mail_files(paths):
         if item.raw is None:
@@ -70,16 +81,17 @@ def classify_files(
             yield Classified(item.name, error=str(error))
             continue
         if len(pending) >= batch:
-            yield from _classify_batch(pending, model)
+            yield from _classify_batch(pending, model, firms)
             pending = []
-    yield from _classify_batch(pending, model)
+    yield from _classify_batch(pending, model, firms)
 
 
 def _classify_batch(
-    pending: list[tuple[str, message.Mail]], model: classify.Model
+    pending: list[tuple[str, message.Mail]], model: classify.Model, firms: FirmDirectory
 ) -> Iterator[Classified]:
     predictions = model.predict([message.model_text(mail) for _, mail in pending])
     for (name, mail), prediction in zip(pending, predictions, strict=True):
+        details = extract.extract(mail, firms, prediction.label)
         yield Classified(
             name=name,
             message_id=mail.message_id,
@@ -87,6 +99,8 @@ def _classify_batch(
             sender=mail.sender_address,
             label=prediction.label,
             confidence=prediction.confidence,
+            details=details.as_json() if prediction.is_recruiter else {},
+            standing=standing.assess(mail, details, prediction.label, firms).as_json(),
         )
 
 

@@ -44,9 +44,11 @@ def test_classify_json_gives_one_object_per_message() -> None:
     assert code == 0
     assert len(lines) == len(list(MAIL_FIXTURES.glob("*.eml")))
     for line in lines:
-        assert line.keys() == {"path", "message_id", "label", "confidence", "details"}
+        assert line.keys() == {"path", "message_id", "label", "confidence", "details", "standing"}
         assert line["label"] in classify.LABELS
         assert 0.0 <= line["confidence"] <= 1.0
+        assert ("firm" in line["details"]) == (line["label"] != "other")
+        assert all(flag["reason"] for flag in line["standing"]["flags"])
 
 
 def test_an_unreadable_file_gives_an_error_line_and_the_run_goes_on(tmp_path: Path) -> None:
@@ -80,8 +82,19 @@ def test_classify_table_names_label_sender_and_file() -> None:
     code, out, _ = run("classify", str(path))
     header, row = out.splitlines()
     assert code == 0
-    assert header.split()[:4] == ["LABEL", "CONF", "FROM", "SUBJECT"]
+    assert header.split() == ["LABEL", "CONF", "FIRM", "POSITION", "COMPANY", "FLAGS", "FILE"]
     assert row.split()[0] in classify.LABELS and row.endswith(path.name)
+
+
+def test_classify_json_gives_the_details_and_standing_of_a_recruiter_mail() -> None:
+    path = MAIL_FIXTURES / "01-retained-spencer-stuart-cmo.eml"
+    code, out, _ = run("classify", "--json", str(path))
+    line = json.loads(out)
+    assert code == 0 and line["label"] == "retained"
+    assert line["details"]["firm"] == "Spencer Stuart"
+    assert line["details"]["recruiter_name"] == "Gregory Tan"
+    assert line["standing"]["firm"]["name"] == "Spencer Stuart"
+    assert line["standing"]["firm"]["kind"] == "retained"
 
 
 def test_mail_parser_noise_stays_out_of_the_terminal(tmp_path: Path) -> None:

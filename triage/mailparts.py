@@ -1,0 +1,75 @@
+"""The readable pieces of a message that extraction looks at: newest text, quote, signature.
+
+Pure code over a parsed `Mail`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from triage.message import Mail
+from triage.patterns import QUOTE_START, SIGN_OFF
+
+NETWORK_DOMAINS = {
+    "linkedin.com": "LinkedIn",
+    "xing.com": "XING",
+    "welcometothejungle.com": "Welcome to the Jungle",
+    "indeed.com": "Indeed",
+    "glassdoor.com": "Glassdoor",
+}
+MAX_FIELD = 160
+
+
+@dataclass(frozen=True)
+class Parts:
+    """The readable pieces of a message that the field functions look at."""
+
+    subject: str
+    new: str
+    quoted: str
+    signature: str
+    via: str
+    main: str = ""
+
+    @property
+    def body(self) -> str:
+        return self.new + "\n" + self.quoted
+
+
+def split_parts(mail: Mail) -> Parts:
+    """Newest text, quoted earlier text, and the signature block of the newest text."""
+    text = mail.text.replace("\r\n", "\n")
+    via = NETWORK_DOMAINS.get(registered_domain(mail.sender_domain), "")
+    start = QUOTE_START.search(text)
+    new, quoted = (text[: start.start()], text[start.start() :]) if start else (text, "")
+    if not new.strip() and quoted:
+        new, quoted = quoted, ""
+    quoted = "\n".join(line.lstrip("> ").rstrip() for line in quoted.splitlines())
+    main, sign = split_signature(new)
+    return Parts(mail.subject, new, quoted, sign, via, main)
+
+
+def split_signature(text: str) -> tuple[str, str]:
+    """The text above the last sign-off ("Best regards," ...) and the lines after it.
+
+    Without a sign-off near the end, the last eight lines serve as the signature.
+    """
+    lines = [line.strip() for line in text.strip().splitlines()]
+    for index in range(len(lines) - 1, -1, -1):
+        if SIGN_OFF.match(lines[index]) and index >= len(lines) - 16:
+            return "\n".join(lines[:index]), "\n".join(line for line in lines[index + 1 :] if line)
+    kept = [line for line in lines if line]
+    return "\n".join(lines), "\n".join(kept[-8:])
+
+
+def registered_domain(domain: str) -> str:
+    pieces = domain.split(".")
+    keep = 3 if len(pieces) > 2 and pieces[-2] in {"co", "com", "org", "ac", "gov"} else 2
+    return ".".join(pieces[-keep:])
+
+
+def tidy(value: str) -> str:
+    value = re.split(r"(?<=[a-z\d])\. (?=[A-Z])", value)[0]
+    value = re.sub(r"\s+", " ", value).strip(" .,;:-–\"'“”«»()*")
+    return value[:MAX_FIELD]
