@@ -75,7 +75,7 @@ def extract(mail: Mail, firms: FirmDirectory, label: str = "") -> Details:
         position=role,
         hiring_company=company,
         confidential=confidential and not company,
-        location=location(parts, firm),
+        location=location(parts, firm, role),
         compensation=first_match(COMPENSATION, parts),
         reporting_to=first_match(REPORTING_TO, parts),
         phone=phone(mail, parts),
@@ -125,21 +125,59 @@ _REMOTE = re.compile(
 )
 
 
-def location(parts: Parts, firm: str = "") -> str:
-    """A labelled or cued location, a place standing alone in the subject, a place in the text."""
+_ROLE_CONTEXT = re.compile(
+    r"\b(?:role|position|opportunit\w+|job|opening|vacanc\w+|post|search|mandate|based|located|"
+    r"relocat\w+|site|plant|headquarter\w*|HQ|poste|mission|Stelle|Position|Standort|Sitz|puesto|"
+    r"vacante|sede|vaga|cargo|functie|vacature|standplaats|client|company|business|group|"
+    r"entreprise|Unternehmen|empresa|bedrijf|hiring|recruit\w*|looking for|seeking)\b",
+    re.IGNORECASE,
+)
+
+
+def location(parts: Parts, firm: str = "", role: str = "") -> str:
+    """A labelled or cued location, a place standing alone in the subject, a place in a sentence
+    about the role (not the recruiter's own office), else a remote-work phrase."""
     stated = first_match(LOCATION, parts)
     if stated:
         return stated
+    beside_role = _place_beside_role(parts, role, firm)
+    if beside_role:
+        return beside_role
     for segment in re.split(r"\s+[-–|]\s+|:\s+|\s*[(/)]\s*", parts.subject):
         place = find_place(segment.strip(), cue_needed=False, exclude=firm)
         if place and len(place) >= len(segment.strip()) - 4:
             return place
     for text in (parts.subject, parts.main or parts.new, parts.quoted):
-        place = find_place(text, exclude=firm)
-        if place:
-            return place
+        for sentence in re.split(r"(?<=[.!?])\s+|\n{2,}", text):
+            about_role = (role and role in sentence) or _ROLE_CONTEXT.search(sentence)
+            place = find_place(sentence, exclude=firm) if about_role else ""
+            if place and not re.search(r"\b(?:our|my) (?:\w+ )?office", sentence, re.IGNORECASE):
+                return place
     remote = _REMOTE.search(parts.main or parts.new)
     return remote.group(0) if remote else ""
+
+
+def _place_beside_role(parts: Parts, role: str, firm: str) -> str:
+    """The segment after the role that starts with a known place.
+
+    In "Controller - food manufacturer, Elk Grove Village - $165K" that is "Elk Grove Village";
+    "Nashville TN", "Perth CBD" and "Bristol/remote" are kept as written.
+    """
+    if not role:
+        return ""
+    for text in (parts.subject, parts.main or parts.new):
+        line = next((line for line in text.splitlines() if role in line), "")
+        after = line[line.find(role) + len(role) :] if line else ""
+        for segment in re.split(r"\s+[-–|·]\s+|,\s+|\s+\(|\)", after):
+            segment = segment.strip(" .")
+            place = find_place(segment, cue_needed=False, exclude=firm) if segment else ""
+            if (
+                place
+                and segment.startswith(place)
+                and len(segment.split()) <= len(place.split()) + 2
+            ):
+                return segment
+    return ""
 
 
 def is_confidential(parts: Parts) -> bool:

@@ -104,6 +104,16 @@ POSITION_CUES: tuple[re.Pattern[str], ...] = (
         + _STOP
     ),
     re.compile(
+        r"\b(?:role|search|position|mandate|brief) (?:I'm|I am|we're|we are) (?:working on|handling|"
+        r"running|leading|filling|recruiting for) is (?:a|an|the|for a|for an) " + _TITLE + _STOP
+    ),
+    re.compile(
+        r"\b(?:wants|needs|need|want|to hire|hiring|appointing|on) (?:a|an|its first|their first|our first|its next) "
+        + _TITLE
+        + r"(?= (?:hire|search|role|position|who|to|for|at|in|and)\b|"
+        + _STOP[3:]
+    ),
+    re.compile(
         r"\b(?:recruiting for|hiring for|working on|looking to fill|filling|recruiting|hiring) "
         r"(?:an?|one|the) "
         + _TITLE
@@ -149,7 +159,10 @@ POSITION_CUES: tuple[re.Pattern[str], ...] = (
         r"\b(?:functie|rol|positie|vacature) (?:van|als|voor) (?:een |de )?" + _title_lower + _STOP,
         _I,
     ),
-    re.compile(r"\b(?:zoeken|zoekt) (?:wij |we )?(?:een |een nieuwe )" + _title_lower + _STOP, _I),
+    re.compile(
+        r"\b(?:zoeken|zoekt) (?:wij |we |ik )?(?:een |een nieuwe )" + _title_lower + _STOP, _I
+    ),
+    re.compile(r"\bvoor een (?P<title>[A-Z][\w&/ -]{2,50}?) (?:rol|functie|positie)\b"),
     re.compile(r"\b(?:vaga|posição|cargo|função|posto) de " + _title_lower + _STOP, _I),
     re.compile(
         r"\b(?:procuramos|procura|buscamos) (?:um |uma )(?:novo |nova )?" + _title_lower + _STOP, _I

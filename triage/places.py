@@ -19,7 +19,8 @@ _CANDIDATE = re.compile(
 )
 _CUE_BEFORE = re.compile(
     r"(?i:\b(?:in|near|around|outside|based|relocat\w*|greater|en|à|près de|dans la région de|"
-    r"im|im Raum|bei|nahe|Region|Standort|em|perto de|bij|nabij|rond|regio|cerca de|sede en)\s+$)"
+    r"im|im Raum|bei|nahe|Region|Standort|em|na|no|perto de|bij|nabij|rond|regio|cerca de|"
+    r"sede en)\s+$)"
 )
 _AFTER = re.compile(r"^(?:,?\s?(?:[A-Z]{2}|D\.?C\.?)\b|/[A-Z]{2}\b)")
 _NOT_PLACES = frozenset(

@@ -83,6 +83,8 @@ def assess(mail: Mail, details: Details, label: str, firms: FirmDirectory) -> St
     found = [flag for flag in checks if flag]
     if label in RECRUITER_LABELS:
         found += [flag for flag in recruiter_checks if flag]
+    if label == "in_house":  # the directory lists recruiting firms, not every employer
+        found = [flag for flag in found if flag.code != "unknown_firm"]
     return Standing(firm=firm, flags=tuple(found))
 
 

@@ -88,3 +88,12 @@ def test_a_networking_notification_cannot_be_answered_by_mail() -> None:
 def test_reply_to_elsewhere_is_flagged() -> None:
     result = assess(CLEAN, Reply_To="someone@elsewhere.example")
     assert "reply_to_differs" in codes(result)
+
+
+def test_an_in_house_recruiter_of_an_unlisted_employer_is_not_flagged_unknown() -> None:
+    result = assess(
+        "I lead talent acquisition at Quarry Labs and we are hiring a VP of Engineering.",
+        label="in_house",
+        From="Jordan Pike <jordan@quarrylabs.com>",
+    )
+    assert "unknown_firm" not in codes(result)
