@@ -45,6 +45,36 @@ def cli(verbose: int) -> None:
     configure_logging(verbose)
 
 
+def config_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    """`--config PATH`, shared by every command that reads the person's profile."""
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Config file (default: $TRIAGE_CONFIG, else ~/.config/triage/config.toml, "
+        "else the bundled sample profile).",
+    )(function)
+
+
+def _load_settings(config_path: Path | None) -> config.Settings:
+    try:
+        settings = config.load_settings(config_path)
+    except config.ConfigError as error:
+        raise click.ClickException(str(error)) from error
+    if settings.is_sample:
+        click.echo(
+            f"No config file: using the bundled sample profile ({settings.path}). "
+            "Copy it to ~/.config/triage/config.toml and make it yours.",
+            err=True,
+        )
+    return settings
+
+
+def _context(model_dir: Path | None, config_path: Path | None) -> pipeline.Context:
+    return pipeline.Context(_load_model(model_dir), _load_firms(), _load_settings(config_path))
+
+
 def _load_firms() -> FirmDirectory:
     try:
         return config.load_firm_directory()
@@ -59,23 +89,40 @@ def _load_model(model_dir: Path | None) -> classify.Model:
         raise click.ClickException(str(error)) from error
 
 
-@cli.command(name="classify")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--json", "json_", is_flag=True, help="One JSON object per message per line.")
-@click.option(
+model_option = click.option(
     "--model",
     "model_dir",
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder with model.skops and model-card.json "
     "(default: your trained model, else the shipped one).",
 )
-def classify_(paths: tuple[Path, ...], json_: bool, model_dir: Path | None) -> None:
+
+
+def mail_command_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """PATHS, --json, --config and --model: what every command that reads mail files takes."""
+    for decorate in (
+        model_option,
+        config_option,
+        click.option("--json", "json_", is_flag=True, help="One JSON object per message per line."),
+        click.argument(
+            "paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
+        ),
+    ):
+        function = decorate(function)
+    return function
+
+
+@cli.command(name="classify")
+@mail_command_options
+def classify_(
+    paths: tuple[Path, ...], json_: bool, config_path: Path | None, model_dir: Path | None
+) -> None:
     """Label mail files as retained, contingent, in_house, sourcing or other.
 
     PATHS are .eml files, folders (every *.eml below them) or mbox files. A file that cannot be
     read is reported and the run goes on; the exit code is 1 when any file failed.
     """
-    results = pipeline.classify_files(paths, _load_model(model_dir), _load_firms())
+    results = pipeline.classify_files(paths, _context(model_dir, config_path))
     failed = _emit_json(results) if json_ else _emit_table(results)
     if failed:
         sys.exit(1)
@@ -91,23 +138,25 @@ def _emit_json(results: Iterable[pipeline.Classified]) -> int:
 
 def _emit_table(results: Iterable[pipeline.Classified]) -> int:
     failed = 0
-    header = f"{'LABEL':<11} {'CONF':>4}  {'FIRM':<22} {'POSITION':<26} {'COMPANY':<18}"
-    click.echo(f"{header} {'FLAGS':<24} FILE")
+    header = (
+        f"{'LABEL':<11} {'CONF':>4}  {'ACTION':<8} {'FIRM':<20} {'POSITION':<24} {'COMPANY':<16}"
+    )
+    click.echo(f"{header} {'FLAGS':<22} FILE")
     for result in results:
         name = Path(result.name).name
         if result.error:
             failed += 1
-            click.echo(f"{'error':<11} {'':>4}  {result.error[:92]:<92} {name}")
+            click.echo(f"{'error':<11} {'':>4}  {result.error[:96]:<96} {name}")
             continue
         details = result.details
         firm = details.get("firm") or result.sender.partition("@")[2]
-        company = details.get("hiring_company") or (
-            "confidential" if details.get("confidential") else ""
-        )
+        confidential = "confidential" if details.get("confidential") else ""
+        company = details.get("hiring_company") or confidential
         click.echo(
-            f"{result.label:<11} {result.confidence:>4.2f}  {_cut(firm, 22):<22} "
-            f"{_cut(details.get('position', ''), 26):<26} {_cut(company, 18):<18} "
-            f"{_cut(','.join(result.flags), 24):<24} {name}"
+            f"{result.label:<11} {result.confidence:>4.2f}  {result.action:<8} "
+            f"{_cut(firm, 20):<20} "
+            f"{_cut(details.get('position', ''), 24):<24} {_cut(company, 16):<16} "
+            f"{_cut(','.join(result.flags), 22):<22} {name}"
         )
     return failed
 
@@ -191,16 +240,79 @@ def _print_evaluation(evaluation: classify.Evaluation) -> None:
 
 @cli.command()
 def demo() -> None:
-    """Classify the bundled sample mail and print a table (no server, no config needed).
+    """Triage the bundled sample mail with the sample profile: no server, no config needed.
 
-    Each row shows the label, its confidence, the recruiter's firm, the position, the hiring
-    company and the standing flags (see `triage classify --json` for the full reasons).
+    Each row shows the label, its confidence, the action triage would take, the recruiter's firm,
+    the position, the hiring company and the standing flags; then the first draft in full.
     """
     sample = config.sample_mail_dir()
-    click.echo(f"Classifying the sample mail in {sample}\n")
-    failed = _emit_table(pipeline.classify_files([sample], _load_model(None), _load_firms()))
+    context = pipeline.Context(_load_model(None), _load_firms(), _load_settings(None))
+    click.echo(f"Triaging the sample mail in {sample}\n")
+    results = list(pipeline.classify_files([sample], context))
+    failed = _emit_table(results)
+    drafted = [result for result in results if result.draft is not None]
+    click.echo(f"\n{len(drafted)} drafts written for {len(results)} messages.")
+    if drafted:
+        click.echo(f"\nThe draft for {Path(drafted[0].name).name}:\n")
+        click.echo(
+            drafted[0].draft.as_bytes().decode("utf-8", "replace") if drafted[0].draft else ""
+        )
     if failed:
         sys.exit(1)
+
+
+@cli.command()
+@mail_command_options
+def draft(
+    paths: tuple[Path, ...], json_: bool, config_path: Path | None, model_dir: Path | None
+) -> None:
+    """Decide what to do with each message and print the draft reply (nothing is sent or saved).
+
+    PATHS are .eml files, folders or mbox files. For each message: the action (schedule, decline,
+    refer, review or none), the reasons, and the whole RFC 5322 draft when there is one.
+    """
+    failed = 0
+    for result in pipeline.classify_files(paths, _context(model_dir, config_path)):
+        failed += bool(result.error)
+        if json_:
+            click.echo(json.dumps(_draft_json(result), ensure_ascii=False))
+            continue
+        click.echo(f"== {result.name}")
+        if result.error:
+            click.echo(f"error: {result.error}\n")
+            continue
+        click.echo(f"label: {result.label} ({result.confidence:.2f})  action: {result.action}")
+        for reason in result.reasons:
+            click.echo(f"  - {reason}")
+        click.echo(
+            "\n"
+            + (result.draft.as_bytes().decode("utf-8", "replace") if result.draft else "(no draft)")
+            + "\n"
+        )
+    if failed:
+        sys.exit(1)
+
+
+def _draft_json(result: pipeline.Classified) -> dict[str, Any]:
+    if result.error:
+        return {"path": result.name, "error": result.error}
+    draft = result.draft
+    body = draft.get_body(("plain",)) if draft else None
+    return {
+        "path": result.name,
+        "label": result.label,
+        "action": result.action,
+        "reasons": list(result.reasons),
+        "draft": None
+        if draft is None
+        else {
+            "to": str(draft["To"]),
+            "subject": str(draft["Subject"]),
+            "in_reply_to": str(draft["In-Reply-To"] or ""),
+            "references": str(draft["References"] or ""),
+            "body": body.get_content() if body else "",
+        },
+    }
 
 
 def main() -> None:

@@ -10,9 +10,15 @@ from __future__ import annotations
 
 import os
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from triage.firms import Firm, FirmDirectory, FirmDirectoryError, firm_from_entry
+from triage.profile import Profile, ProfileError, profile_from_tables
+from triage.reply import Attachment
+from triage.templates import TemplateError, Templates
+from triage.templates import build as build_templates
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 CHECKOUT_DIR = PACKAGE_DIR.parent
@@ -35,9 +41,14 @@ class ConfigError(RuntimeError):
 
 
 def load_firm_directory(extra: Path | None = None) -> FirmDirectory:
-    """The shipped firm directory, plus the `[[firm]]` entries of `extra` when given."""
+    """The shipped firm directory plus the person's own `[[firm]]` entries.
+
+    Their entries come from `extra` when given, else from `firms.toml` in their config directory
+    when that file exists; an entry with a shipped firm's name replaces the shipped one.
+    """
     directory = FirmDirectory(_read_firms(bundled_config_dir() / "firms.toml"))
-    return directory.extended(_read_firms(extra)) if extra else directory
+    own = extra or user_config_dir() / "firms.toml"
+    return directory.extended(_read_firms(own)) if own.is_file() or extra else directory
 
 
 def _read_firms(path: Path) -> list[Firm]:
@@ -89,3 +100,117 @@ def _user_dir(override: str, xdg: str, fallback: str) -> Path:
         return Path(os.environ[override]).expanduser()
     base = os.environ.get(xdg) or str(Path.home() / fallback)
     return Path(base).expanduser() / "triage"
+
+
+CONFIG_KEYS = ("profile", "reply", "rules")
+REPLY_KEYS = ("confidence_threshold", "templates")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run needs from the config file, checked."""
+
+    path: Path
+    is_sample: bool
+    profile: Profile
+    templates: Templates
+    resume: Attachment | None
+
+
+def find_config(explicit: Path | None = None) -> tuple[Path, bool]:
+    """`--config`, else $TRIAGE_CONFIG, else the XDG config file, else the bundled sample.
+
+    The flag says whether the bundled sample profile is used (no config of the person's own).
+    """
+    if explicit:
+        return explicit, False
+    if os.environ.get("TRIAGE_CONFIG"):
+        return Path(os.environ["TRIAGE_CONFIG"]).expanduser(), False
+    own = user_config_dir() / "config.toml"
+    if own.is_file():
+        return own, False
+    return bundled_config_dir() / "triage.example.toml", True
+
+
+def load_settings(explicit: Path | None = None) -> Settings:
+    """Read and check the config file; every error names the file and the key to fix."""
+    path, is_sample = find_config(explicit)
+    data = _read_toml(path)
+    unknown = sorted(set(data) - set(CONFIG_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown section {', '.join(unknown)}; known: {', '.join(CONFIG_KEYS)}."
+        )
+    reply = data.get("reply", {})
+    stray = sorted(set(reply) - set(REPLY_KEYS))
+    if stray:
+        raise ConfigError(
+            f"{path} [reply]: unknown key {', '.join(stray)}; known: {', '.join(REPLY_KEYS)}."
+        )
+    try:
+        profile = profile_from_tables(
+            data.get("profile", {}),
+            data.get("rules", []),
+            float(reply.get("confidence_threshold", 0.5)),
+            str(path),
+        )
+        templates = _load_templates(_resolve(path, reply.get("templates", "")))
+    except (ProfileError, TemplateError) as error:
+        raise ConfigError(str(error)) from error
+    resume = _read_resume(_resolve(path, profile.resume), path) if profile.resume else None
+    return Settings(path, is_sample, profile, templates, resume)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except OSError as error:
+        raise ConfigError(
+            f"Cannot read the config file {path}: {error.strerror}. "
+            "Pass --config with an existing file, or copy config/triage.example.toml."
+        ) from error
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path} is not valid TOML: {error}.") from error
+
+
+def _resolve(config_path: Path, value: str) -> Path | None:
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else config_path.parent / path
+
+
+def _load_templates(own_dir: Path | None) -> Templates:
+    """The shipped templates, with any of the person's own (same file names) taking their place."""
+    texts: dict[tuple[str, str], str] = {}
+    for folder in (bundled_config_dir() / "templates", own_dir):
+        if folder is None:
+            continue
+        if not folder.is_dir():
+            raise ConfigError(
+                f"The templates folder {folder} does not exist; fix [reply] templates."
+            )
+        for file in sorted(folder.glob("*.*.txt")):
+            action, language, _ = file.name.split(".", 2)
+            texts[(action, language)] = file.read_text(encoding="utf-8")
+    return build_templates(texts, str(own_dir or bundled_config_dir() / "templates"))
+
+
+def _read_resume(path: Path | None, config_path: Path) -> Attachment | None:
+    if path is None:
+        return None
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ConfigError(
+            f"{config_path} [profile] resume: cannot read {path} ({error.strerror})."
+        ) from error
+    subtype = {
+        ".pdf": "pdf",
+        ".docx": "vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ".doc": "msword",
+    }
+    return Attachment(
+        path.name, data, "application", subtype.get(path.suffix.lower(), "octet-stream")
+    )

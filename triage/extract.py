@@ -192,6 +192,7 @@ def client_by_profile(parts: Parts) -> bool:
 
 
 _AFTER_TITLE = (
+    r"(?:\s+(?:role|position|search|opportunity|mandate|opening|vacancy))?"
     r"\s*(?:[-–—|,@]\s*|\s(?:at|of|for|with|del|de la|de|du|des|der|bei|chez|en|na|no|da|do|van|"
     r"bij|within)\s+(?:the\s+)?)"
     r"(?P<value>(?!(?:A|An|The|Our|We|I|This|Un|Une|Ein|Eine|Um|Uma|Een)\b)[A-ZÀ-Þ][\w&'’.+-]*"
@@ -264,6 +265,8 @@ def _plausible_company(value: str, firm: str, in_house: bool) -> bool:
         return bool(value)
     lowered, own = value.lower(), firm.lower()
     if (own and (own in lowered or lowered in own)) or value[0].islower():
+        return False
+    if TITLE_WORDS.search(value):
         return False
     words = value.split()
     first = words[0].lower().strip(".,")

@@ -71,5 +71,9 @@ def registered_domain(domain: str) -> str:
 
 def tidy(value: str) -> str:
     value = re.split(r"(?<=[a-z\d])\. (?=[A-Z])", value)[0]
-    value = re.sub(r"\s+", " ", value).strip(" .,;:-–\"'“”«»()*")
+    value = re.sub(r"\s+", " ", value).strip(" .,;:-–\"'“”«»*")
+    if value.endswith(")") and value.count(")") > value.count("("):
+        value = value[:-1].rstrip()
+    if value.startswith("(") and value.count("(") > value.count(")"):
+        value = value[1:].lstrip()
     return value[:MAX_FIELD]

@@ -38,7 +38,7 @@ SIGN_OFF = re.compile(
 TITLE_WORDS = re.compile(
     r"\b(?:chief|officer|ceo|cfo|coo|cto|cio|cmo|chro|cro|cpo|ciso|cdo|vp|svp|evp|"
     r"vice[- ]president|president|director|directora?|directeur|directrice|direktor(?:in)?|"
-    r"diretor(?:a)?|head|leiter(?:in)?|leitung|manager(?:in)?|gerente|lead|principal|counsel|"
+    r"diretor(?:a)?|head|\w*leiter(?:in)?|\w*leitung|\w*manager(?:in)?|gerente|lead|principal|counsel|"
     r"controller|engineer|ingenieur|ingénieur|architect|scientist|analyst|treasurer|secretary|"
     r"chair(?:man|woman|person)?|trustee|non-executive|ned|geschäftsführer(?:in)?|vorstand|"
     r"responsable|jefe|jefa|hoofd|bestuurder|coordinator|specialist|developer|designer|"
@@ -73,9 +73,7 @@ _GENDER_MARK = r"\((?:H/F|F/H|m/w/d|w/m/d|f/m/d|m/f/d|d/m/w|M/V|V/M|m/v|H/M|M/H|
 _TITLE_WORD = r"(?:[A-ZÀ-Þ][\w'’/&.:-]*|de|des|du|la|le|et|der|die|und|für|of|and|y|e|del|van|voor|en|\([A-Za-z/]{2,8}\))"
 
 POSITION_CUES: tuple[re.Pattern[str], ...] = (
-    re.compile(
-        r"(?P<title>" + _TITLE_WORD + r"(?: " + _TITLE_WORD + r"){0,8}\s*" + _GENDER_MARK + r")"
-    ),
+    re.compile(r"\bop zoek naar (?:een |een nieuwe )" + _title_lower + _STOP, _I),
     re.compile(
         r"^\s*(?:Position|Role|Job title|Title|Poste|Stelle|Position|Puesto|Functie|Vaga|Cargo)\s*:\s*(?P<title>[^\n]{3,90})",
         _I,
@@ -165,7 +163,13 @@ POSITION_CUES: tuple[re.Pattern[str], ...] = (
     re.compile(r"\bvoor een (?P<title>[A-Z][\w&/ -]{2,50}?) (?:rol|functie|positie)\b"),
     re.compile(r"\b(?:vaga|posição|cargo|função|posto) de " + _title_lower + _STOP, _I),
     re.compile(
-        r"\b(?:procuramos|procura|buscamos) (?:um |uma )(?:novo |nova )?" + _title_lower + _STOP, _I
+        r"\b(?:procuramos|procura|buscamos|busca de|contratar|recrutar) (?:um\(a\) |uma? )(?:novo |nova )?"
+        + _title_lower
+        + _STOP,
+        _I,
+    ),
+    re.compile(
+        r"(?P<title>" + _TITLE_WORD + r"(?: " + _TITLE_WORD + r"){0,8}\s*" + _GENDER_MARK + r")"
     ),
 )
 
@@ -202,7 +206,11 @@ _RANGE_END = (
     + "(?:[$€£]|USD|EUR|GBP|CHF|CAD|AUD)?\\s?\\d[\\d.,]*\\s?(?:[kK]\\b|k€|€)?"
     + r"))?"
 )
-_LEAD = r"(?:(?:between|from|up to|around|approximately|circa|c\.|tussen|entre|zwischen|jusqu'à|autour de|environ|bis zu|ab|hasta|até|rond|vanaf|de|à partir de)\s+)?"
+_LEAD = (
+    r"(?:(?:between|from|up to|around|approximately|circa|c\.|tussen|entre|zwischen|jusqu'à|autour de|"
+    r"environ|bis zu|bis|ab|hasta|até|rond|vanaf|de|à partir de|a partir de)\s+)?"
+    r"(?:\d[\d.,]*\s?[kK]?\s?(?:[-–—]|to|à|a|bis|tot|e|y|und|et)\s?(?=(?:[$€£]|USD|EUR|GBP|CHF|CAD|AUD|\d)))?"
+)
 
 COMPENSATION: tuple[re.Pattern[str], ...] = (
     re.compile(
@@ -217,7 +225,8 @@ COMPENSATION: tuple[re.Pattern[str], ...] = (
         + r"[^\n.;!?]{0,70}?(?:base|bonus|OTE|package|salary|per annum|p\.a\.|/day|per day|a day|/hr|"
         r"per hour|an hour|/h|equity|LTIP|STIP|LTI|STI|brut|bruto|brutto|fixe|fijo|fixo|variable|"
         r"Gehalt|salário|salaire|salario|per maand|par mois|pro Jahr|al año|por ano|p/a|TC|total comp\w*|"
-        r"sign-on|W2|C2C|inside IR35|outside IR35|plus|\+|including|incl)[^\n.;!?]{0,60})",
+        r"sign-on|W2|C2C|inside IR35|outside IR35|plus|\+|including|incl|per uur|per jaar|brutos?|"
+        r"brutto|anuales|anuais|annuel|per year|a year|/yr|/an)[^\n.;!?]{0,60})",
         re.IGNORECASE,
     ),
     re.compile(
@@ -247,6 +256,13 @@ _WHO = (
 
 REPORTING_TO: tuple[re.Pattern[str], ...] = (
     re.compile(
+        r"\b(?:untersteht|unterstellt ist|unterstehen) (?:direkt )?(?:dem |der |den )" + _WHO,
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"\b(?:reporte|report) (?:direto |directo )?(?:à |ao |a |al )" + _WHO, re.IGNORECASE
+    ),
+    re.compile(
         r"^\s*(?:Reporting to|Reports to|Reporting line|Rattachement|Berichtet an|Reporta a|Rapporteert aan|Reporta a)\s*:\s*(?P<value>[^\n]{2,70})",
         _I,
     ),
@@ -264,7 +280,7 @@ REPORTING_TO: tuple[re.Pattern[str], ...] = (
         re.IGNORECASE,
     ),
     re.compile(
-        r"\b(?:berichte[nt]?|berichtend|Berichtslinie|reportet|reporten) (?:direkt |unmittelbar )?an "
+        r"\b(?:berichte[nt]?|berichtend|Berichtslinie|reportet|reporten|rapportier\w*) (?:Sie |du )?(?:direkt |unmittelbar )?an "
         + _WHO,
         re.IGNORECASE,
     ),
@@ -286,7 +302,7 @@ REPORTING_TO: tuple[re.Pattern[str], ...] = (
     ),
 )
 
-_COMPANY = r"(?P<value>(?!(?:A|An|The|Our|We|I|This|Their|Un|Une|Ein|Eine|Um|Uma|Een)\b)[A-ZÀ-Þ0-9][\w&'’.+-]*(?:\s(?:&\s)?[A-ZÀ-Þ0-9&][\w&'’.+-]*){0,4})"
+_COMPANY = r"(?:the )?(?P<value>(?!(?:A|An|The|Our|We|I|This|Their|Un|Une|Ein|Eine|Um|Uma|Een)\b)[A-ZÀ-Þ0-9][\w&'’.+-]*(?:\s(?:&\s|of\s|de\s|du\s|der\s|für\s)?[A-ZÀ-Þ0-9&][\w&'’.+-]*){0,4})"
 
 HIRING_COMPANY: tuple[re.Pattern[str], ...] = (
     re.compile(
@@ -347,7 +363,7 @@ CLIENT_PROFILE = re.compile(
     r"\bnotre client\b|\b(?:un|une) (?:grand |grande |important |importante )?(?:groupe|acteur|"
     r"cabinet|éditeur|industriel|leader|entreprise|société|établissement|ETI|PME|banque)\b|"
     r"\bunser(?:en|em)? (?:Mandant\w*|Kunde\w*|Auftraggeber\w*)\b|"
-    r"\bein(?:en|em|es|e)? (?:\w+ ){0,4}(?:Unternehmen|Konzern|Mittelständler|Hersteller|Familienunternehmen|"
+    r"\bein(?:en|em|es|e)? (?:\w+ ){0,4}\w*(?:unternehmen|konzern|Unternehmen|Konzern|Mittelständler|Hersteller|"
     r"Maschinenbauer|Finanzdienstleister|Dienstleister)\b|"
     r"\bnuestro cliente\b|\buna? (?:importante |conocida |gran |destacada )?(?:empresa|compañía|"
     r"multinacional|grupo|entidad|firma)\b|"

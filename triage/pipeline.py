@@ -9,10 +9,12 @@ import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from triage import classify, corpus, extract, message, standing
+from triage import classify, corpus, decide, extract, message, reply, standing
+from triage.config import Settings
 from triage.firms import FirmDirectory
 from triage.mailfiles import read_mail_files
 
@@ -33,6 +35,9 @@ class Classified:
     confidence: float = 0.0
     details: dict[str, Any] = field(default_factory=dict)
     standing: dict[str, Any] = field(default_factory=dict)
+    action: str = ""
+    reasons: tuple[str, ...] = ()
+    draft: EmailMessage | None = None
     error: str = ""
 
     @property
@@ -49,6 +54,7 @@ class Classified:
             "confidence": round(self.confidence, 4),
             "details": self.details,
             "standing": self.standing,
+            "action": self.action,
         }
 
 
@@ -61,8 +67,18 @@ class TrainingReport:
     skipped: list[str]
 
 
+@dataclass(frozen=True)
+class Context:
+    """What judging a message needs besides the message: model, firm directory, settings, time."""
+
+    model: classify.Model
+    firms: FirmDirectory
+    settings: Settings | None = None
+    now: datetime | None = None
+
+
 def classify_files(
-    paths: Iterable[Path], model: classify.Model, firms: FirmDirectory, batch: int = 64
+    paths: Iterable[Path], context: Context, batch: int = 64
 ) -> Iterator[Classified]:
     """Classify every message under `paths`, in batches; a bad file yields an error, not a stop.
 
@@ -81,27 +97,49 @@ def classify_files(
             yield Classified(item.name, error=str(error))
             continue
         if len(pending) >= batch:
-            yield from _classify_batch(pending, model, firms)
+            yield from _classify_batch(pending, context)
             pending = []
-    yield from _classify_batch(pending, model, firms)
+    yield from _classify_batch(pending, context)
 
 
 def _classify_batch(
-    pending: list[tuple[str, message.Mail]], model: classify.Model, firms: FirmDirectory
+    pending: list[tuple[str, message.Mail]], context: Context
 ) -> Iterator[Classified]:
-    predictions = model.predict([message.model_text(mail) for _, mail in pending])
+    predictions = context.model.predict([message.model_text(mail) for _, mail in pending])
     for (name, mail), prediction in zip(pending, predictions, strict=True):
-        details = extract.extract(mail, firms, prediction.label)
-        yield Classified(
-            name=name,
-            message_id=mail.message_id,
-            subject=mail.subject,
-            sender=mail.sender_address,
-            label=prediction.label,
-            confidence=prediction.confidence,
-            details=details.as_json() if prediction.is_recruiter else {},
-            standing=standing.assess(mail, details, prediction.label, firms).as_json(),
+        yield judge(name, mail, prediction, context)
+
+
+def judge(
+    name: str, mail: message.Mail, prediction: classify.Prediction, context: Context
+) -> Classified:
+    """Details, standing, and (with settings) the decision and its draft for one message."""
+    details = extract.extract(mail, context.firms, prediction.label)
+    sender = standing.assess(mail, details, prediction.label, context.firms)
+    action, draft = "", None
+    reasons: tuple[str, ...] = ()
+    if context.settings is not None:
+        profile = context.settings.profile
+        decision = decide.decide(prediction.label, prediction.confidence, details, sender, profile)
+        action, reasons = decision.action, decision.reasons
+        now = context.now or datetime.now(UTC)
+        templates = context.settings.templates
+        draft = reply.compose(
+            mail, details, sender, decision, profile, templates, now, context.settings.resume
         )
+    return Classified(
+        name=name,
+        message_id=mail.message_id,
+        subject=mail.subject,
+        sender=mail.sender_address,
+        label=prediction.label,
+        confidence=prediction.confidence,
+        details=details.as_json() if prediction.is_recruiter else {},
+        standing=sender.as_json(),
+        action=action,
+        reasons=reasons,
+        draft=draft,
+    )
 
 
 def train_model(

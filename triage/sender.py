@@ -105,6 +105,9 @@ _GREETING = re.compile(
 def recruiter_name(mail: Mail, parts: Parts) -> str:
     """The sender's display name when it is a person's, else the first line of the signature."""
     shown = _display_name(mail.sender_name)
+    domains = {registered_domain(d).split(".")[0] for d in (mail.sender_domain, mail.reply_to) if d}
+    if any(_letters(shown) and _letters(shown) in _letters(d) for d in domains):
+        shown = ""  # "Ridgeline Energy <no-reply@ridgelineenergy.com>" is the company, not a person
     if _looks_like_person(shown):
         return shown
     for line in parts.signature.splitlines()[:3]:
@@ -122,13 +125,14 @@ def recruiter_name(mail: Mail, parts: Parts) -> str:
 _HEADLINE = re.compile(
     r"(?:^|\(|,\s)[^\n()]{0,50}?\b(?i:recruit\w*|talent|consultant\w*|partner\w*|principal|"
     r"associate|researcher|sourcer|director|manager\w*|head|lead|advisor|specialist|recruteur|"
-    r"recruteuse|chargée? de recrutement|consultora?|consultante?|reclutador\w*|recrutador\w*)"
+    r"recruteuse|chargée? de recrutement|consultora?|consultante?|reclutador\w*|recrutador\w*|"
+    r"personalberater\w*|berater\w*|recruiterin)"
     r"[^\n(),]{0,40}?(?:(?<=\w),(?=[^()]*\))|\s(?i:at|@|bei|chez|en|na|no|bij|with|der|des))\s+"
     r"(?P<value>[A-ZÀ-Þ0-9][^\n()|,]{1,60}?)\s*(?:\)|$|\||,)",
     re.MULTILINE,
 )
 _INTRO = re.compile(
-    r"\b(?:I am|I'm|I work|my name is [^.\n]{2,30}? and I|je suis|ich bin|soy|sou|ik ben|sono)\b"
+    r"\b(?i:I am|I'm|I work|my name is [^.\n]{2,30}? and I|je suis|ich bin|soy|sou|ik ben|sono)\b"
     r"[^.\n]{0,70}?\b(?:at|with|for|of|in|chez|bei|von|der|en|na|no|bij|da|do)\s+(?P<value>"
     r"[A-ZÀ-Þ][\w&'’.+-]*(?:\s(?:&\s)?[A-ZÀ-Þ&][\w&'’.+-]*){0,4})",
 )
@@ -255,7 +259,8 @@ def _first_phone(text: str, regions: list[str]) -> str:
             text, region, leniency=phonenumbers.Leniency.POSSIBLE
         ):
             digits = re.sub(r"\D", "", match.raw_string)
-            if len(digits) >= 7 and not _looks_like_money_or_date(text, match.start, match.end):
+            plausible = len(digits) >= 9 or match.raw_string.startswith(("+", "("))
+            if plausible and not _looks_like_money_or_date(text, match.start, match.end):
                 if best is None or match.start < best[0]:
                     best = (match.start, match.raw_string)
                 break

@@ -164,11 +164,14 @@ def domain_mismatch(mail: Mail, firm: Firm | None, details: Details) -> Flag | N
     )
 
 
-def confidential_without_description(mail: Mail, details: Details) -> Flag | None:
-    if not details.confidential:
-        return None
+def describes_the_job(mail: Mail) -> bool:
+    """A document is attached, or the mail speaks of a job description (sent or linked)."""
     attached = any(a.filename.lower().endswith((".pdf", ".doc", ".docx")) for a in mail.attachments)
-    if attached or _JOB_DESCRIPTION.search(mail.text):
+    return attached or bool(_JOB_DESCRIPTION.search(mail.text))
+
+
+def confidential_without_description(mail: Mail, details: Details) -> Flag | None:
+    if not details.confidential or describes_the_job(mail):
         return None
     return Flag(
         "confidential_no_description",

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import MAIL_FIXTURES
-from triage import classify, config
+from triage import classify, config, message
 from triage.cli import cli
 
 COMMANDS = sorted(cli.commands)  # type: ignore[attr-defined]
@@ -44,7 +44,16 @@ def test_classify_json_gives_one_object_per_message() -> None:
     assert code == 0
     assert len(lines) == len(list(MAIL_FIXTURES.glob("*.eml")))
     for line in lines:
-        assert line.keys() == {"path", "message_id", "label", "confidence", "details", "standing"}
+        assert line.keys() == {
+            "path",
+            "message_id",
+            "label",
+            "confidence",
+            "details",
+            "standing",
+            "action",
+        }
+        assert line["action"] in {"schedule", "decline", "refer", "review", "none"}
         assert line["label"] in classify.LABELS
         assert 0.0 <= line["confidence"] <= 1.0
         assert ("firm" in line["details"]) == (line["label"] != "other")
@@ -82,7 +91,16 @@ def test_classify_table_names_label_sender_and_file() -> None:
     code, out, _ = run("classify", str(path))
     header, row = out.splitlines()
     assert code == 0
-    assert header.split() == ["LABEL", "CONF", "FIRM", "POSITION", "COMPANY", "FLAGS", "FILE"]
+    assert header.split() == [
+        "LABEL",
+        "CONF",
+        "ACTION",
+        "FIRM",
+        "POSITION",
+        "COMPANY",
+        "FLAGS",
+        "FILE",
+    ]
     assert row.split()[0] in classify.LABELS and row.endswith(path.name)
 
 
@@ -112,7 +130,8 @@ def test_mail_parser_noise_stays_out_of_the_terminal(tmp_path: Path) -> None:
     )
     assert completed.returncode == 0
     assert "not handled" not in completed.stderr
-    assert completed.stderr == ""
+    assert completed.stderr.startswith("No config file: using the bundled sample profile")
+    assert len(completed.stderr.strip().splitlines()) == 1
 
 
 def test_train_writes_a_model_that_classify_then_uses(tiny_corpus: Path, tmp_path: Path) -> None:
@@ -157,3 +176,36 @@ def test_the_installed_entry_point_runs() -> None:
     assert executable, "the console script `triage` is not installed next to this Python"
     completed = subprocess.run([executable, "--version"], capture_output=True, text=True)
     assert completed.returncode == 0 and "triage, version" in completed.stdout
+
+
+def test_draft_prints_action_reasons_and_the_whole_draft() -> None:
+    path = config.sample_mail_dir() / "05-in_house-lever-ats-noreply.eml"
+    result = CliRunner().invoke(cli, ["draft", str(path)])
+    assert result.exit_code == 0
+    assert "No config file: using the bundled sample profile" in result.stderr
+    assert "action: schedule" in result.stdout
+    original = message.parse(path.read_bytes()).message_id
+    assert "In-Reply-To:" in result.stdout and original in result.stdout
+    assert "Subject: Re: VP Finance at Fenwick Health" in result.stdout
+
+
+def test_draft_json_has_the_documented_shape() -> None:
+    code, out, _ = run("draft", "--json", str(config.sample_mail_dir()))
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(lines) == 12
+    for line in lines:
+        assert line.keys() == {"path", "label", "action", "reasons", "draft"}
+        if line["draft"] is not None:
+            assert line["draft"].keys() == {"to", "subject", "in_reply_to", "references", "body"}
+            assert line["draft"]["subject"].startswith("Re: ")
+        else:
+            assert line["action"] in {"none", "review"}
+    assert {line["action"] for line in lines} >= {"schedule", "refer", "none"}
+
+
+def test_draft_with_a_broken_config_names_the_file(tmp_path: Path) -> None:
+    broken = tmp_path / "config.toml"
+    broken.write_text("[profile]\nname = 'A'\n")
+    result = CliRunner().invoke(cli, ["draft", "--config", str(broken), str(MAIL_FIXTURES)])
+    assert result.exit_code == 1
+    assert str(broken) in result.output and "needs address" in result.output

@@ -80,3 +80,13 @@ def test_a_broken_directory_file_names_the_file(tmp_path: Path) -> None:
     broken.write_text("[[firm]\nname=")
     with pytest.raises(config.ConfigError, match=str(broken)):
         config.load_firm_directory(broken)
+
+
+def test_firms_in_the_persons_config_directory_are_added(user_dirs: Path) -> None:
+    own = config.user_config_dir() / "firms.toml"
+    own.parent.mkdir(parents=True)
+    own.write_text(
+        '[[firm]]\nname = "Tiny Search"\ndomains = ["tiny.example"]\nkind = "retained"\nsource = "notes"\n'
+    )
+    firm = config.load_firm_directory().by_domain("tiny.example")
+    assert firm is not None and firm.name == "Tiny Search"
