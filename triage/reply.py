@@ -17,6 +17,8 @@ from email.utils import format_datetime, make_msgid
 from zoneinfo import ZoneInfo
 
 from triage.decide import Decision
+
+__all__ = ["Attachment", "Decision", "compose", "language_of", "proposed_times", "reply_subject"]
 from triage.extract import Details
 from triage.message import Mail
 from triage.phrases import phrase

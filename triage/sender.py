@@ -102,6 +102,9 @@ _GREETING = re.compile(
 )
 
 
+_LOWERCASE_NAME = re.compile(r"^[a-z]{2,}(?: [a-z]\.?)?(?: [a-z]{2,}){1,2}$")
+
+
 def recruiter_name(mail: Mail, parts: Parts) -> str:
     """The sender's display name when it is a person's, else the first line of the signature."""
     shown = _display_name(mail.sender_name)
@@ -110,10 +113,12 @@ def recruiter_name(mail: Mail, parts: Parts) -> str:
         shown = ""  # "Ridgeline Energy <no-reply@ridgelineenergy.com>" is the company, not a person
     if _looks_like_person(shown):
         return shown
-    for line in parts.signature.splitlines()[:3]:
-        candidate = re.split(r"\s*[|,–-]\s+", line)[0].strip()
+    for number, line in enumerate(parts.signature.splitlines()[:8]):
+        candidate = re.split(r"\s*[|,–-]\s+|\s{2,}", line)[0].strip()
         if _looks_like_person(candidate) and not TITLE_WORDS.search(candidate):
             return candidate
+        if number == 0 and _LOWERCASE_NAME.match(candidate):
+            return candidate  # "best regards,\ntodd j. goehring": typed in lower case
     for match in re.finditer(
         r"^([A-ZÀ-Þ][\w'’.-]+(?: [A-ZÀ-Þ][\w'’.-]+){1,3})\s*$", parts.new[:600], re.M
     ):

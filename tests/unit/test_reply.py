@@ -139,3 +139,54 @@ def test_proposed_times_come_from_the_windows_in_the_persons_time_zone() -> None
     assert (
         reply.proposed_times(settings.profile, NOW, "de")[0] == "Dienstag, 6. Januar, 08:00-09:00"
     )
+
+
+def test_hostile_header_values_cannot_add_a_header_to_the_draft(context: pipeline.Context) -> None:
+    import base64
+
+    evil = base64.b64encode(b"Eve\r\nBcc: everyone@example.net").decode()
+    raw = (
+        f"From: =?utf-8?b?{evil}?= <eve@search.example>\r\n"
+        f"Subject: {'Chief Financial Officer ' * 90}\r\n"
+        "Message-ID: <evil-1@search.example>\r\nTo: dana@example.com\r\n\r\n"
+        "We have been retained to appoint a Chief Financial Officer in London. Can we talk?\r\n"
+    ).encode()
+    mail = message.parse(raw)
+    assert context.settings is not None
+    profile = context.settings.profile
+    decision = reply.Decision("schedule", ("test",))
+    details = pipeline.extract.extract(mail, context.firms, "retained")
+    sender = pipeline.standing.assess(mail, details, "retained", context.firms)
+    draft = reply.compose(mail, details, sender, decision, profile, context.settings.templates, NOW)
+    assert draft is not None
+    wire = draft.as_bytes()
+    assert b"\nBcc:" not in wire and b"\r\nBcc:" not in wire
+    assert len(str(draft["Subject"])) <= reply.MAX_SUBJECT
+    assert message.parse(wire).subject.startswith("Re: Chief Financial Officer")
+
+
+def test_a_configured_resume_is_attached_to_a_schedule_draft(context: pipeline.Context) -> None:
+    path = config.sample_mail_dir() / "05-in_house-lever-ats-noreply.eml"
+    resume = reply.Attachment("Dana-Whitfield-CV.pdf", b"%PDF-1.4 cv")
+    result = next(pipeline.classify_files([path], context))
+    assert result.action == "schedule"
+    mail = message.parse(path.read_bytes())
+    assert context.settings is not None
+    details = pipeline.extract.extract(mail, context.firms, result.label)
+    sender = pipeline.standing.assess(mail, details, result.label, context.firms)
+    decision = reply.Decision("schedule", ())
+    draft = reply.compose(
+        mail,
+        details,
+        sender,
+        decision,
+        context.settings.profile,
+        context.settings.templates,
+        NOW,
+        resume,
+    )
+    assert draft is not None
+    attached = [part.get_filename() for part in draft.iter_attachments()]
+    assert attached == ["Dana-Whitfield-CV.pdf"]
+    body = draft.get_body(("plain",))
+    assert body is not None and "I attach my CV." in body.get_content()
