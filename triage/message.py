@@ -24,7 +24,7 @@ import mailparser
 MAX_HEADER_CHARS = 998
 MAX_HTML_CHARS = 500_000
 MAX_TEXT_CHARS = 200_000
-MODEL_BODY_CHARS = 3_000
+MODEL_BODY_CHARS = 2_000
 
 _BLANK_LINES = re.compile(r"\n\s*\n\s*\n+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
