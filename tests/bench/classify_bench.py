@@ -65,6 +65,32 @@ def enron_scores(model: classify.Model, corpora: Path) -> None:
         print(f"  {label:<11}" + "".join(f"{n:>6}" for n in row))
 
 
+def holdout_scores(model: classify.Model) -> None:
+    """Scores on tests/fixtures/holdout: messages written apart from the corpus, never trained on."""
+    root = config.CHECKOUT_DIR / "tests" / "fixtures" / "holdout"
+    rows = [
+        (path, label) for label in classify.LABELS for path in sorted((root / label).glob("*.eml"))
+    ]
+    if not rows:
+        return
+    predictions = predict_files(model, [path.read_bytes() for path, _ in rows])
+    evaluation = classify.evaluate([label for _, label in rows], [p.label for p in predictions])
+    print(f"\n== holdout ({len(rows)} messages written apart from the training corpus)")
+    for label, score in evaluation.per_label.items():
+        print(
+            f"{label:<11} p {score.precision:.3f} r {score.recall:.3f} f1 {score.f1:.3f} n {score.support}"
+        )
+    print(
+        f"macro-F1 {evaluation.macro_f1:.3f}  recruiter precision {evaluation.recruiter_precision:.3f}"
+        f"  recall {evaluation.recruiter_recall:.3f}"
+    )
+    for (path, label), prediction in zip(rows, predictions, strict=True):
+        if prediction.label != label:
+            print(
+                f"    {path.name:<12} {label:<11} -> {prediction.label:<11} {prediction.confidence:.2f}"
+            )
+
+
 def ordinary_false_positives(model: classify.Model, corpora: Path) -> list[bytes]:
     print("\n== ordinary mail labelled as recruiter mail (target <= 1%)")
     every: list[bytes] = []
@@ -145,6 +171,7 @@ def main() -> None:
     model = classify.load(model_dir)
     size = (model_dir / classify.MODEL_FILE).stat().st_size
     print(f"model {model_dir / classify.MODEL_FILE}: {size / 2**20:.2f} MB (target <= 20 MB)")
+    holdout_scores(model)
     enron_scores(model, args.corpora)
     raws = ordinary_false_positives(model, args.corpora)
     throughput(model, raws)

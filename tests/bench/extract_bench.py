@@ -66,6 +66,13 @@ def fixture_cases() -> Iterator[tuple[str, str, dict[str, object]]]:
             yield str(sidecar.with_suffix(".eml")), data["label"], data["details"]
 
 
+def holdout_cases() -> Iterator[tuple[str, str, dict[str, object]]]:
+    for sidecar in sorted((CHECKOUT / "tests/fixtures/holdout").rglob("*.json")):
+        data = json.loads(sidecar.read_text())
+        if data.get("details"):
+            yield str(sidecar.with_suffix(".eml")), data["label"], data["details"]
+
+
 def annotated_cases() -> Iterator[tuple[str, str, dict[str, object]]]:
     for jsonl in sorted((CHECKOUT / "tests/fixtures/details").glob("*.jsonl")):
         for line in jsonl.read_text().splitlines():
@@ -120,6 +127,8 @@ def main() -> None:
     directory = config.load_firm_directory(None)
     score("test fixtures", list(fixture_cases()), directory, args.misses)
     score("annotated corpus sample", list(annotated_cases()), directory, args.misses)
+    if list(holdout_cases()):
+        score("holdout (never trained on)", list(holdout_cases()), directory, args.misses)
     if (args.corpora / "enron_recruiter").is_dir():
         score("enron_recruiter", list(enron_cases(args.corpora)), directory, args.misses)
     model = classify.load(config.bundled_model_dir())

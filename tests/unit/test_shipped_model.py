@@ -66,3 +66,33 @@ def test_no_corpus_message_is_copied_from_the_shared_test_corpora(shared_corpora
         if e.raw.strip()[-400:] in shared_bodies
     ]
     assert copied == []
+
+
+HOLDOUT = Path(__file__).resolve().parents[1] / "fixtures" / "holdout"
+
+
+def holdout_examples() -> list[tuple[Path, str]]:
+    return [
+        (path, label)
+        for label in classify.LABELS
+        for path in sorted((HOLDOUT / label).glob("*.eml"))
+    ]
+
+
+def test_the_holdout_set_is_not_part_of_the_training_corpus() -> None:
+    def message_id(raw: bytes) -> str:
+        return str(email.message_from_bytes(raw, policy=email.policy.default)["Message-ID"])
+
+    trained = {message_id(e.raw) for e in corpus.read_corpus(CORPUS, classify.LABELS)}
+    held = [message_id(path.read_bytes()) for path, _ in holdout_examples()]
+    assert len(held) >= 100
+    assert trained.isdisjoint(held)
+
+
+def test_the_shipped_model_labels_the_holdout_set_well(shipped_model: classify.Model) -> None:
+    examples = holdout_examples()
+    texts = [message.model_text(message.parse(path.read_bytes())) for path, _ in examples]
+    predicted = [p.label for p in shipped_model.predict(texts)]
+    evaluation = classify.evaluate([label for _, label in examples], predicted)
+    assert evaluation.macro_f1 >= 0.90, evaluation.summary()
+    assert evaluation.recruiter_precision >= 0.92, evaluation.summary()
