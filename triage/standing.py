@@ -108,14 +108,26 @@ def scam_signs(mail: Mail) -> Flag | None:
 
 
 def no_reply_sender(mail: Mail, details: Details) -> Flag | None:
+    """A no-reply or notification sender: a reply by mail would go nowhere (no draft).
+
+    A networking site's reply-by-mail address (LinkedIn's inmail-hit-reply, say) does reach the
+    recruiter through the site: that gets the softer `via_network` flag and a draft.
+    """
     local = mail.sender_address.partition("@")[0]
+    no_reply = bool(_NO_REPLY.search(local)) and not mail.reply_to
+    if details.via and not no_reply:
+        return Flag(
+            "via_network",
+            f"A {details.via} message: a reply by mail goes through {details.via} and may not "
+            f"reach the recruiter; answering on {details.via} is surer.",
+        )
     if details.via:
         return Flag(
             "no_reply_sender",
-            f"A {details.via} notification: a reply by mail may not reach the recruiter; "
-            f"answer on {details.via}.",
+            f"A {details.via} notification from a no-reply address: a reply by mail would go "
+            f"nowhere; answer on {details.via}.",
         )
-    if _NO_REPLY.search(local) and not mail.reply_to:
+    if no_reply:
         return Flag(
             "no_reply_sender",
             f"Sent from a no-reply address ({mail.sender_address}): "

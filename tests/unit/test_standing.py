@@ -77,10 +77,18 @@ def test_kind_mismatch_when_a_staffing_agency_reads_like_a_retained_search() -> 
     assert "kind_mismatch" in codes(result)
 
 
-def test_a_networking_notification_cannot_be_answered_by_mail() -> None:
+def test_a_networking_sites_reply_address_gets_a_note_but_not_a_block() -> None:
     result = assess(
         "Priya Raman\nPartner at Holloway Vance\n\nA CFO role?",
         From="Priya via LinkedIn <inmail-hit-reply@linkedin.com>",
+    )
+    assert not result.unreachable and "via_network" in codes(result)
+
+
+def test_a_networking_notification_cannot_be_answered_by_mail() -> None:
+    result = assess(
+        "Priya Raman\nPartner at Holloway Vance\n\nA CFO role?",
+        From="Priya via LinkedIn <messages-noreply@linkedin.com>",
     )
     assert result.unreachable
 
