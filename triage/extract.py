@@ -94,7 +94,14 @@ _LIST_ITEM = re.compile(r"^\s*(?:[*•–—-]|\d{1,2}[.)])\s+(?P<title>[^\n]{3,
 
 
 def position(mail: Mail, parts: Parts) -> str:
-    """The role pitched to the reader: cue phrases, a list of roles, the subject, in that order."""
+    """The role pitched to the reader: cue phrases, a list of roles, the subject, in that order.
+
+    An abbreviated title ("Group CFO") is written out when the mail spells it out elsewhere.
+    """
+    return _spelled_out(_position(parts), parts.main or parts.new)
+
+
+def _position(parts: Parts) -> str:
     for text in (parts.main or parts.new, parts.quoted):
         for cue in POSITION_CUES:
             match = cue.search(text)
@@ -115,6 +122,37 @@ def position(mail: Mail, parts: Parts) -> str:
                 re.sub(r"\s+(?:roles?|contracts?|positions?|jobs?|opportunit\w+)$", "", piece)
             )
     return ""
+
+
+_ABBREVIATIONS = {
+    "CFO": r"Chief Financial Officer",
+    "CEO": r"Chief Executive(?: Officer)?",
+    "COO": r"Chief Operating Officer",
+    "CTO": r"Chief Technology Officer",
+    "CIO": r"Chief Information Officer",
+    "CMO": r"Chief Marketing Officer",
+    "CRO": r"Chief (?:Revenue|Risk) Officer",
+    "CHRO": r"Chief (?:Human Resources|People) Officer",
+    "CPO": r"Chief (?:Product|People|Procurement) Officer",
+    "CDO": r"Chief (?:Data|Digital) Officer",
+    "CISO": r"Chief Information Security Officer",
+    "GM": r"General Manager",
+    "VP": r"Vice[- ]President",
+    "NED": r"Non-Executive Director",
+    "MD": r"Managing Director",
+}
+_QUALIFIERS = (
+    r"(?:(?:Group|Global|Regional|Interim|Deputy|Executive|Senior|Independent|Divisional) )*"
+)
+
+
+def _spelled_out(title: str, text: str) -> str:
+    for short, long in _ABBREVIATIONS.items():
+        if re.search(rf"\b{short}\b", title):
+            match = re.search(rf"\b{_QUALIFIERS}{long}\b", text)
+            if match:
+                return match.group(0)
+    return title
 
 
 _REMOTE = re.compile(

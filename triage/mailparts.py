@@ -69,8 +69,16 @@ def registered_domain(domain: str) -> str:
     return ".".join(pieces[-keep:])
 
 
+# A full stop followed by a word that starts sentences ends the value ("Dublin. We" -> "Dublin");
+# one followed by anything else is an abbreviation ("Kaufm. Vorstand") and stays.
+_NEXT_SENTENCE = re.compile(
+    r"(?<=[a-z\d])\. (?=(?:We|I|The|Our|This|It|He|She|They|You|Please|If|As|In|Wir|Ich|Die|Der|"
+    r"Das|Sie|Nous|Je|Le|La|Il|Elle|Vous|El|Los|Somos|Ik|Wij|Het|Eu|Nós|O|A)\b)"
+)
+
+
 def tidy(value: str) -> str:
-    value = re.split(r"(?<=[a-z\d])\. (?=[A-Z])", value)[0]
+    value = _NEXT_SENTENCE.split(value)[0]
     value = re.sub(r"\s+", " ", value).strip(" .,;:-–\"'“”«»*")
     if value.endswith(")") and value.count(")") > value.count("("):
         value = value[:-1].rstrip()
