@@ -71,8 +71,13 @@ def _load_settings(config_path: Path | None) -> config.Settings:
     return settings
 
 
-def _context(model_dir: Path | None, config_path: Path | None) -> pipeline.Context:
-    return pipeline.Context(_load_model(model_dir), _load_firms(), _load_settings(config_path))
+def _context(
+    model_dir: Path | None, config_path: Path | None, write_drafts: bool = True
+) -> pipeline.Context:
+    settings = _load_settings(config_path)
+    return pipeline.Context(
+        _load_model(model_dir), _load_firms(), settings, write_drafts=write_drafts
+    )
 
 
 def _load_firms() -> FirmDirectory:
@@ -122,7 +127,7 @@ def classify_(
     PATHS are .eml files, folders (every *.eml below them) or mbox files. A file that cannot be
     read is reported and the run goes on; the exit code is 1 when any file failed.
     """
-    results = pipeline.classify_files(paths, _context(model_dir, config_path))
+    results = pipeline.classify_files(paths, _context(model_dir, config_path, write_drafts=False))
     failed = _emit_json(results) if json_ else _emit_table(results)
     if failed:
         sys.exit(1)

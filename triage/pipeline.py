@@ -75,6 +75,7 @@ class Context:
     firms: FirmDirectory
     settings: Settings | None = None
     now: datetime | None = None
+    write_drafts: bool = True
 
 
 def classify_files(
@@ -122,11 +123,12 @@ def judge(
         profile = context.settings.profile
         decision = decide.decide(prediction.label, prediction.confidence, details, sender, profile)
         action, reasons = decision.action, decision.reasons
-        now = context.now or datetime.now(UTC)
-        templates = context.settings.templates
-        draft = reply.compose(
-            mail, details, sender, decision, profile, templates, now, context.settings.resume
-        )
+        if context.write_drafts:
+            now = context.now or datetime.now(UTC)
+            templates = context.settings.templates
+            draft = reply.compose(
+                mail, details, sender, decision, profile, templates, now, context.settings.resume
+            )
     return Classified(
         name=name,
         message_id=mail.message_id,
