@@ -231,8 +231,8 @@ def client_by_profile(parts: Parts) -> bool:
 
 _AFTER_TITLE = (
     r"(?:\s+(?:role|position|search|opportunity|mandate|opening|vacancy))?"
-    r"\s*(?:[-–—|,@]\s*|\s(?:at|of|for|with|del|de la|de|du|des|der|bei|chez|en|na|no|da|do|van|"
-    r"bij|within)\s+(?:the\s+)?)"
+    r"\s*(?:[-–—|@]\s*|\s(?:at|for|with|del|de la|du|der|bei|chez|na|no|da|do|bij|within)\s+"
+    r"(?:the\s+)?)"
     r"(?P<value>(?!(?:A|An|The|Our|We|I|This|Un|Une|Ein|Eine|Um|Uma|Een)\b)[A-ZÀ-Þ][\w&'’.+-]*"
     r"(?: (?:& )?[A-ZÀ-Þ][\w&'’.+-]*){0,4})"
 )
@@ -297,14 +297,51 @@ _NOT_COMPANIES = frozenset(
 )
 
 
+_FUNCTION_WORDS = frozenset(
+    {
+        "operations",
+        "committee",
+        "practice",
+        "division",
+        "department",
+        "team",
+        "finance",
+        "marketing",
+        "sales",
+        "engineering",
+        "technology",
+        "strategy",
+        "affairs",
+        "resources",
+        "asia",
+        "europe",
+        "africa",
+        "america",
+        "americas",
+        "emea",
+        "apac",
+        "pacific",
+        "nordics",
+        "benelux",
+        "dach",
+        "latam",
+        "health",
+        "audio",
+        "board",
+        "trustees",
+        "council",
+    }
+)
+
+
 def _plausible_company(value: str, firm: str, in_house: bool) -> bool:
-    """Reject profile words and places that patterns catch where a company name should be."""
+    """Reject profile words, business functions and places caught where a company should be."""
     if not value or in_house:
         return bool(value)
     lowered, own = value.lower(), firm.lower()
     if (own and (own in lowered or lowered in own)) or value[0].islower():
         return False
-    if TITLE_WORDS.search(value):
+    if TITLE_WORDS.search(value) or value.split()[-1].lower() in _FUNCTION_WORDS:
         return False
     words = value.split()
     first = words[0].lower().strip(".,")
