@@ -8,6 +8,7 @@ control characters, so nothing in a stranger's mail can add a header.
 
 from __future__ import annotations
 
+import email.policy
 import re
 import textwrap
 from dataclasses import dataclass
@@ -27,6 +28,9 @@ from triage.standing import Standing, describes_the_job
 from triage.templates import Templates, fill
 
 ORIGINAL_HEADER = "X-Triage-Original-Message-ID"
+# RFC 5322's hard limit rather than the 78-character default: the default folds a long message id
+# (some mail systems make 90-character ones) into an RFC 2047 encoded word, which breaks threading.
+DRAFT_POLICY = email.policy.default.clone(max_line_length=998)
 MAX_SUBJECT = 200
 _REPLY_PREFIX = re.compile(
     r"^\s*(?:(?:re|aw|sv|tr|wg|rv|fw|fwd|réf|ref)\s*(?:\[\d+\])?\s*:\s*)+", re.I
@@ -226,7 +230,7 @@ def build_draft(
     language: str = "en",
 ) -> EmailMessage:
     """The threaded draft: Re: subject, In-Reply-To, References, To the Reply-To or From."""
-    draft = EmailMessage()
+    draft = EmailMessage(policy=DRAFT_POLICY)
     draft["From"] = f"{profile.name} <{profile.address}>"
     draft["To"] = mail.reply_to or mail.sender_address
     draft["Subject"] = reply_subject(mail.subject)
