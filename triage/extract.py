@@ -90,7 +90,11 @@ _SUBJECT_LEAD = re.compile(
     r"oportunidade|opportunité|offre)\s*(?:de |d'|:|-|–)?\s*)?",
     re.IGNORECASE,
 )
-_LIST_ITEM = re.compile(r"^\s*(?:[*•–—-]|\d{1,2}[.)])\s+(?P<title>[^\n]{3,120})$", re.MULTILINE)
+_LIST_ITEM = re.compile(
+    r"^\s*(?:[*•–—-]|\d{1,2}[.)])\s+(?P<title>[^\n]{3,})$"
+    r"|(?<=:\n\n)(?P<alone>[A-Z][^\n]{2,60})$",
+    re.MULTILINE,
+)
 
 
 def position(mail: Mail, parts: Parts) -> str:
@@ -108,9 +112,8 @@ def _position(parts: Parts) -> str:
             if match and TITLE_WORDS.search(match.group("title")):
                 return tidy(match.group("title"))
     for item in _LIST_ITEM.finditer(parts.main or parts.new):
-        head = re.split(
-            r"\s+[-–—|(]\s*|\s+(?:for|with|at|chez|bei|para|voor|em)\s+|,\s", item.group("title")
-        )[0]
+        line = item.group("title") or item.group("alone")
+        head = re.split(r"\s+[-–—|(]\s*|\s+(?:for|with|at|chez|bei|para|voor|em)\s+|,\s", line)[0]
         if TITLE_WORDS.search(head) and len(head.split()) <= 8:
             return tidy(head)
     subject = _SUBJECT_LEAD.sub("", parts.subject)

@@ -51,7 +51,7 @@ TITLE_WORDS = re.compile(
     r"buyer|auditor|pharmacist|therapist|teamleider|programador[a]?|ingenier[oa]|engenheir[oa]|"
     r"administrador[a]?|chef de projet|berater(?:in)?|entwickler(?:in)?|vertriebs\w+|"
     r"contrôleur|controleur|comptable|adviseur|medewerker|analista|técnic[oa]|consultor[a]?|"
-    r"recruiter|paralegal|actuary|economist|editor|producer|researcher|strategist|owner)s?\b",
+    r"recruiter|paralegal|actuary|economist|editor|producer|researcher|strategist|owner|scrum master|supervisor)s?\b",
     re.IGNORECASE,
 )
 
