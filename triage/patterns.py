@@ -244,6 +244,21 @@ COMPENSATION: tuple[re.Pattern[str], ...] = (
         r"(?:salário|remuneração|pacote) (?:competitivo|atrativo|competitiva|atrativa)[^\n.;!?]{0,40})",
         re.IGNORECASE,
     ),
+    re.compile(
+        r"(?P<value>(?:[$€£]|USD|EUR|GBP|CHF|CAD|AUD|(?:CA|C|A|AU|US|S|HK|NZ)\$)\s?\d{2,3}[,.  ]\d{3}(?:[,.]\d{3})?"
+        r"\s?(?:[-–—]|to|and|à|bis|a|e|y|en)\s?(?:[$€£]|USD|EUR|GBP|CHF|CAD|AUD|(?:CA|C|A|AU|US|S|HK|NZ)\$)?\s?"
+        r"\d{2,3}[,.  ]\d{3}(?:[,.]\d{3})?(?:\s?(?:€|£|EUR|GBP|USD|CHF))?[^\n.;!?]{0,60})"
+    ),
+    re.compile(
+        r"(?P<value>[^\n.;!?]{0,30}\b(?:salary|package|pay|compensation|remuneration|paquete|pakket|"
+        r"rémunération|salaire|Gehalt|Vergütung|remuneração|salário)\b[^\n.;!?]{0,30}\b(?:competitive|"
+        r"competitief|competitivo|concurrentiel\w*|compétiti\w*|wettbewerbsfähig\w*)\b[^\n.;!?]{0,60}|"
+        r"\b(?:very |highly |muy )?(?:competitive|competitief|competitivo|concurrentiel\w*|compétiti\w*|"
+        r"commensurate with (?:your )?experience|außertariflich\w*)\b"
+        r"(?=[^\n.;!?]{0,40}\b(?:salary|package|pay|compensation|remuneration|paquete|pakket|"
+        r"rémunération|salaire|bonus|base|level|Vergütung|Gehalt|market|mercado|Markt)\b)[^\n.;!?]{0,60})",
+        re.IGNORECASE,
+    ),
 )
 
 _WHO = (
