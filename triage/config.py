@@ -79,11 +79,6 @@ def user_data_dir() -> Path:
     return _user_dir("TRIAGE_DATA_DIR", "XDG_DATA_HOME", ".local/share")
 
 
-def user_state_dir() -> Path:
-    """$TRIAGE_STATE_DIR, else $XDG_STATE_HOME/triage, else ~/.local/state/triage."""
-    return _user_dir("TRIAGE_STATE_DIR", "XDG_STATE_HOME", ".local/state")
-
-
 def user_config_dir() -> Path:
     """$XDG_CONFIG_HOME/triage, else ~/.config/triage."""
     return _user_dir("", "XDG_CONFIG_HOME", ".config")
