@@ -27,7 +27,9 @@ MAX_TEXT_CHARS = 200_000
 MODEL_BODY_CHARS = 2_000
 
 _BLANK_LINES = re.compile(r"\n\s*\n\s*\n+")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+# C0 and C1 controls and the Unicode line and paragraph separators: anything Python or a mail
+# client might take for a line break must not survive into a header value.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 _URL = re.compile(r"https?://([^/\s\"'<>]+)[^\s\"'<>]*", re.IGNORECASE)
 _KEPT_HEADERS = (
     "list-unsubscribe",

@@ -108,7 +108,11 @@ def _classify_batch(
 ) -> Iterator[Classified]:
     predictions = context.model.predict([message.model_text(mail) for _, mail in pending])
     for (name, mail), prediction in zip(pending, predictions, strict=True):
-        yield judge(name, mail, prediction, context)
+        try:
+            yield judge(name, mail, prediction, context)
+        except Exception as error:  # one message must never stop a run over many
+            log.exception("Could not triage %s (Message-ID %s)", name, mail.message_id)
+            yield Classified(name, message_id=mail.message_id, error=f"could not triage: {error}")
 
 
 def judge(
