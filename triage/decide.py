@@ -14,7 +14,6 @@ from triage.extract import Details
 from triage.profile import Profile, Rule
 from triage.standing import Standing
 
-CANDIDATE_LABELS = frozenset({"retained", "contingent", "in_house"})
 _AMOUNT = re.compile(r"(\d{1,3}(?:[.,  ]\d{3})+|\d+(?:[.,]\d+)?)\s*([kK]|m\b|M\b)?")
 
 

@@ -40,7 +40,7 @@ class Parts:
 def split_parts(mail: Mail) -> Parts:
     """Newest text, quoted earlier text, and the signature block of the newest text."""
     text = mail.text.replace("\r\n", "\n")
-    via = NETWORK_DOMAINS.get(registered_domain(mail.sender_domain), "")
+    via = network_of(mail)
     start = QUOTE_START.search(text)
     new, quoted = (text[: start.start()], text[start.start() :]) if start else (text, "")
     if not new.strip() and quoted:
@@ -48,6 +48,11 @@ def split_parts(mail: Mail) -> Parts:
     quoted = "\n".join(line.lstrip("> ").rstrip() for line in quoted.splitlines())
     main, sign = split_signature(new)
     return Parts(mail.subject, new, quoted, sign, via, main)
+
+
+def network_of(mail: Mail) -> str:
+    """The networking site ("LinkedIn") whose notification wraps the message, or ""."""
+    return NETWORK_DOMAINS.get(registered_domain(mail.sender_domain), "")
 
 
 def split_signature(text: str) -> tuple[str, str]:

@@ -17,6 +17,7 @@ from triage import classify, corpus, decide, extract, message, reply, standing
 from triage.config import Settings
 from triage.firms import FirmDirectory
 from triage.mailfiles import read_mail_files
+from triage.mailparts import network_of
 
 log = logging.getLogger(__name__)
 
@@ -118,8 +119,15 @@ def _classify_batch(
 def judge(
     name: str, mail: message.Mail, prediction: classify.Prediction, context: Context
 ) -> Classified:
-    """Details, standing, and (with settings) the decision and its draft for one message."""
-    details = extract.extract(mail, context.firms, prediction.label)
+    """Details, standing, and (with settings) the decision and its draft for one message.
+
+    Details are read only from recruiter mail: most mail is not, and extraction costs several
+    times what classifying does. Standing still checks every message (scam signs, no-reply).
+    """
+    if prediction.is_recruiter:
+        details = extract.extract(mail, context.firms, prediction.label)
+    else:
+        details = extract.Details(via=network_of(mail))
     sender = standing.assess(mail, details, prediction.label, context.firms)
     action, draft = "", None
     reasons: tuple[str, ...] = ()

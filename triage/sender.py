@@ -108,7 +108,8 @@ _LOWERCASE_NAME = re.compile(r"^[a-z]{2,}(?: [a-z]\.?)?(?: [a-z]{2,}){1,2}$")
 def recruiter_name(mail: Mail, parts: Parts) -> str:
     """The sender's display name when it is a person's, else the first line of the signature."""
     shown = _display_name(mail.sender_name)
-    domains = {registered_domain(d).split(".")[0] for d in (mail.sender_domain, mail.reply_to) if d}
+    addresses = (mail.sender_address, mail.reply_to)
+    domains = {registered_domain(a.rpartition("@")[2]).split(".")[0] for a in addresses if a}
     if any(_letters(shown) and _letters(shown) in _letters(d) for d in domains):
         shown = ""  # "Ridgeline Energy <no-reply@ridgelineenergy.com>" is the company, not a person
     if _looks_like_person(shown):
