@@ -10,10 +10,20 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from triage.accounts import (
+    AccountError,
+    ImapSettings,
+    MaildirSettings,
+    RunSettings,
+    imap_settings,
+    maildir_settings,
+    run_settings,
+    state_path,
+)
 from triage.firms import Firm, FirmDirectory, FirmDirectoryError, firm_from_entry
 from triage.profile import Profile, ProfileError, profile_from_tables
 from triage.reply import Attachment
@@ -84,6 +94,26 @@ def user_config_dir() -> Path:
     return _user_dir("", "XDG_CONFIG_HOME", ".config")
 
 
+def user_state_dir() -> Path:
+    """$TRIAGE_STATE_DIR, else $XDG_STATE_HOME/triage, else ~/.local/state/triage."""
+    return _user_dir("TRIAGE_STATE_DIR", "XDG_STATE_HOME", ".local/state")
+
+
+def default_config_path() -> Path:
+    """Where `triage init` writes and `triage run` looks when neither flag nor variable says."""
+    return user_config_dir() / "config.toml"
+
+
+def write_starter_config(target: Path) -> None:
+    """Copy the commented example config to `target`, readable by its owner only."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    text = (bundled_config_dir() / "triage.example.toml").read_text(encoding="utf-8")
+    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    target.chmod(0o600)
+
+
 def active_model_dir() -> Path:
     """The person's own trained model when they have one, else the shipped one."""
     own = user_data_dir() / "model"
@@ -97,7 +127,7 @@ def _user_dir(override: str, xdg: str, fallback: str) -> Path:
     return Path(base).expanduser() / "triage"
 
 
-CONFIG_KEYS = ("profile", "reply", "rules")
+CONFIG_KEYS = ("profile", "reply", "rules", "imap", "maildir", "state", "run")
 REPLY_KEYS = ("confidence_threshold", "templates")
 
 
@@ -110,6 +140,10 @@ class Settings:
     profile: Profile
     templates: Templates
     resume: Attachment | None
+    imap: ImapSettings | None = None
+    maildir: MaildirSettings | None = None
+    state_path: Path = Path()
+    run: RunSettings = field(default_factory=RunSettings)
 
 
 def find_config(explicit: Path | None = None) -> tuple[Path, bool]:
@@ -121,7 +155,7 @@ def find_config(explicit: Path | None = None) -> tuple[Path, bool]:
         return explicit, False
     if os.environ.get("TRIAGE_CONFIG"):
         return Path(os.environ["TRIAGE_CONFIG"]).expanduser(), False
-    own = user_config_dir() / "config.toml"
+    own = default_config_path()
     if own.is_file():
         return own, False
     return bundled_config_dir() / "triage.example.toml", True
@@ -153,7 +187,22 @@ def load_settings(explicit: Path | None = None) -> Settings:
     except (ProfileError, TemplateError) as error:
         raise ConfigError(str(error)) from error
     resume = _read_resume(_resolve(path, profile.resume), path) if profile.resume else None
-    return Settings(path, is_sample, profile, templates, resume)
+    try:
+        return Settings(path, is_sample, profile, templates, resume, **_mail_sections(data, path))
+    except AccountError as error:
+        raise ConfigError(str(error)) from error
+
+
+def _mail_sections(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    if "imap" in data and "maildir" in data:
+        raise AccountError(f"{path}: give either [imap] or [maildir], not both.")
+    default_state = user_state_dir() / "state.sqlite3"
+    return {
+        "imap": imap_settings(data["imap"], path) if "imap" in data else None,
+        "maildir": maildir_settings(data["maildir"], path) if "maildir" in data else None,
+        "state_path": state_path(data.get("state", {}), path, default_state),
+        "run": run_settings(data.get("run", {}), path),
+    }
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

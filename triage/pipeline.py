@@ -6,16 +6,28 @@ Nothing here prints or exits: results come back as values for the CLI to show.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from triage import classify, corpus, decide, extract, message, reply, standing
+from triage import (
+    classify,
+    corpus,
+    credentials,
+    decide,
+    extract,
+    imap,
+    maildir,
+    message,
+    reply,
+    standing,
+)
 from triage.config import Settings
 from triage.firms import FirmDirectory
+from triage.mailbox import Mailbox
 from triage.mailfiles import read_mail_files
 from triage.mailparts import network_of
 
@@ -182,3 +194,35 @@ def train_model(
     model = classify.fit(texts, labels, card, progress=progress)
     model_path, card_path = classify.save(model, output_dir)
     return TrainingReport(model_path, card_path, card, evaluation, skipped)
+
+
+class NoMailboxConfigured(ValueError):
+    """The config has neither [imap] nor [maildir]."""
+
+
+def mailbox_opener(settings: Settings) -> Callable[[], Mailbox]:
+    """A function that opens the configured mailbox (again after a lost connection).
+
+    The IMAP secret is read at every connection: OAuth2 tokens expire, and a password command
+    may prompt an agent that was locked.
+    """
+    if settings.maildir is not None:
+        folder = settings.maildir
+        return lambda: maildir.MaildirBox(folder.path, folder.drafts)
+    if settings.imap is None:
+        raise NoMailboxConfigured(
+            f"{settings.path} has no [imap] or [maildir] section, so there is no mailbox to "
+            "watch. Run `triage init` for a starter config, or add one of them."
+        )
+    account = settings.imap
+    server = imap.Server(
+        account.host, account.port, account.security, account.cafile, account.timeout
+    )
+    what = "access token" if account.auth == "xoauth2" else "password"
+
+    def open_imap() -> Mailbox:
+        secret = credentials.read_secret(account.secret, what)
+        login = imap.Login(account.username, secret, account.auth)
+        return imap.connect(server, login, account.inbox, account.drafts)
+
+    return open_imap

@@ -21,13 +21,13 @@ from triage.decide import Decision
 
 __all__ = ["Attachment", "Decision", "compose", "language_of", "proposed_times", "reply_subject"]
 from triage.extract import Details
+from triage.mailbox import ORIGINAL_HEADER
 from triage.message import Mail
 from triage.phrases import phrase
 from triage.profile import Profile
 from triage.standing import Standing, describes_the_job
 from triage.templates import Templates, fill
 
-ORIGINAL_HEADER = "X-Triage-Original-Message-ID"
 # RFC 5322's hard limit rather than the 78-character default: the default folds a long message id
 # (some mail systems make 90-character ones) into an RFC 2047 encoded word, which breaks threading.
 DRAFT_POLICY = email.policy.default.clone(max_line_length=998)

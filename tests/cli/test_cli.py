@@ -161,14 +161,17 @@ def test_train_on_a_missing_corpus_says_what_to_pass(tmp_path: Path) -> None:
     assert "Pass --corpus" in result.output
 
 
-def test_demo_classifies_every_sample_as_labelled() -> None:
+def test_demo_runs_the_daemon_over_a_sample_maildir_and_labels_every_message() -> None:
     code, out, _ = run("demo")
     expected = json.loads((config.sample_mail_dir() / "LABELS.json").read_text())
-    rows = {line.split()[-1]: line.split()[0] for line in out.splitlines() if line.endswith(".eml")}
+    rows = {line.split()[-1]: line.split()[2] for line in out.splitlines() if line.endswith(".eml")}
     assert code == 0
     assert rows.keys() == expected.keys()
     right = sum(rows[name] == label for name, label in expected.items())
     assert right >= len(expected) - 1, rows
+    drafted = sum(" yes " in line for line in out.splitlines() if line.endswith(".eml"))
+    assert drafted >= 4 and f"{drafted} drafts written to Drafts for 12 messages." in out
+    assert "In-Reply-To: <" in out and "X-Triage-Original-Message-ID: <" in out
 
 
 def test_the_installed_entry_point_runs() -> None:

@@ -72,4 +72,4 @@ def test_the_installed_wheel_runs_the_demo_outside_the_checkout(
     assert str(site / "triage" / "sample") in completed.stdout
     rows = [line for line in completed.stdout.splitlines() if line.endswith(".eml")]
     assert len(rows) == 12
-    assert "drafts written for 12 messages" in completed.stdout
+    assert "drafts written to Drafts for 12 messages" in completed.stdout

@@ -1,0 +1,261 @@
+"""The IMAP mailbox: the only module that talks to an IMAP server (imapclient lives here).
+
+It implements `triage.mailbox.Mailbox`. It fetches with BODY.PEEK so nothing is marked read,
+appends drafts, and sets triage's own keywords; it never deletes, expunges, moves or stores any
+other flag. Every socket or protocol failure becomes `ConnectionLost`, which the run loop meets
+with a reconnect; a refused login becomes `LoginRefused`, which stops it.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from imapclient import IMAPClient
+from imapclient.exceptions import LoginError
+from imapclient.imapclient import DRAFTS
+
+from triage.accounts import Secret
+from triage.mailbox import ORIGINAL_HEADER, ConnectionLost, Fetched, LoginRefused, MailboxError
+
+log = logging.getLogger(__name__)
+
+FETCH_BATCH = 500
+IDLE_SLICE = 1.0
+
+
+@dataclass(frozen=True)
+class Server:
+    """Where to connect and how: `security` is tls, starttls or none (loopback only)."""
+
+    host: str
+    port: int
+    security: str = "tls"
+    cafile: Path | None = None
+    timeout: float = 60.0
+
+
+@dataclass(frozen=True)
+class Login:
+    username: str
+    secret: Secret
+    auth: str = "password"
+
+
+@contextmanager
+def _guarded(what: str) -> Iterator[None]:
+    """Turn a dropped, stalled or aborted connection into ConnectionLost."""
+    try:
+        yield
+    except (IMAPClient.AbortError, OSError, EOFError) as error:
+        raise ConnectionLost(f"IMAP connection lost while {what}: {error or type(error)}") from None
+
+
+def _tls_context(cafile: Path | None) -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    if cafile is not None:
+        context.load_verify_locations(cafile=str(cafile))
+    return context
+
+
+def _open_client(server: Server) -> IMAPClient:
+    where = f"{server.host}:{server.port}"
+    try:
+        if server.security == "tls":
+            context = _tls_context(server.cafile)
+            return IMAPClient(
+                server.host, server.port, ssl=True, ssl_context=context, timeout=server.timeout
+            )
+        client = IMAPClient(server.host, server.port, ssl=False, timeout=server.timeout)
+        if server.security == "starttls":
+            client.starttls(_tls_context(server.cafile))
+        return client
+    except ssl.SSLCertVerificationError as error:
+        raise MailboxError(
+            f"The certificate of {where} is not trusted ({error.verify_message}). If the server "
+            "uses its own certificate authority, set [imap] cafile to its certificate."
+        ) from None
+    except (OSError, IMAPClient.AbortError) as error:
+        raise ConnectionLost(f"Could not connect to {where}: {error}") from None
+    except IMAPClient.Error as error:
+        raise MailboxError(f'{where} refused STARTTLS: {error}. Try security = "tls".') from None
+
+
+def connect(server: Server, login: Login, inbox: str = "INBOX", drafts: str = "") -> ImapBox:
+    """Connect, log in, find the drafts folder and select the inbox."""
+    client = _open_client(server)
+    try:
+        _log_in(client, server, login)
+        with _guarded("opening the mailbox"):
+            box = ImapBox(client, f"imap://{login.username}@{server.host}/{inbox}", inbox)
+            box.drafts = _drafts_folder(client, drafts)
+            box.select_inbox()
+    except BaseException:
+        _close_quietly(client)
+        raise
+    return box
+
+
+def _log_in(client: IMAPClient, server: Server, login: Login) -> None:
+    try:
+        with _guarded("logging in"):
+            if login.auth == "xoauth2":
+                client.oauth2_login(login.username, login.secret.reveal())
+            else:
+                client.login(login.username, login.secret.reveal())
+    except (LoginError, IMAPClient.Error) as error:
+        reason = str(error).replace(login.secret.reveal(), "********")
+        raise LoginRefused(
+            f"Could not log in to {server.host} as {login.username}: {reason}. Check the user "
+            "name and the password (password_env, password_command or keyring in [imap])."
+        ) from None
+
+
+def _drafts_folder(client: IMAPClient, configured: str) -> str:
+    """The configured folder, else the one flagged \\Drafts (SPECIAL-USE), else "Drafts"."""
+    folder = configured or client.find_special_folder(DRAFTS) or "Drafts"
+    if not client.folder_exists(folder):
+        raise MailboxError(
+            f"The drafts folder {folder!r} does not exist on the server. Set [imap] drafts to "
+            "the name of your drafts folder."
+        )
+    return str(folder)
+
+
+def _close_quietly(client: IMAPClient) -> None:
+    try:
+        client.logout()
+    except Exception:  # the connection may be gone already; there is nothing left to release
+        try:
+            client.shutdown()
+        except Exception:
+            log.debug("IMAP socket already closed")
+
+
+class ImapBox:
+    """An open, logged-in IMAP connection with the inbox selected."""
+
+    def __init__(self, client: IMAPClient, name: str, inbox: str) -> None:
+        self.client = client
+        self._name = name
+        self.inbox = inbox
+        self.drafts = "Drafts"
+        self._validity = ""
+        capabilities = client.capabilities()
+        self._idle = b"IDLE" in capabilities
+        self._gmail = b"X-GM-EXT-1" in capabilities
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def supports_idle(self) -> bool:
+        return self._idle
+
+    def select_inbox(self) -> None:
+        with _guarded("selecting the inbox"):
+            response = self.client.select_folder(self.inbox)
+        self._validity = str(response.get(b"UIDVALIDITY", ""))
+
+    def validity(self) -> str:
+        return self._validity
+
+    def refs_since(self, since: datetime) -> list[str]:
+        with _guarded("searching"):
+            uids = self.client.search(["SINCE", since.date()])
+        return [str(uid) for uid in sorted(uids)]
+
+    def refs_after(self, cursor: str) -> list[str]:
+        last = int(cursor or 0)
+        with _guarded("searching"):
+            uids = self.client.search(["UID", f"{last + 1}:*"])
+        # `n:*` always matches the highest UID, even when it is not above n.
+        return [str(uid) for uid in sorted(uids) if uid > last]
+
+    def fetch(self, refs: list[str]) -> list[Fetched]:
+        found: list[Fetched] = []
+        for start in range(0, len(refs), FETCH_BATCH):
+            uids = [int(ref) for ref in refs[start : start + FETCH_BATCH]]
+            with _guarded("fetching"):
+                response = self.client.fetch(uids, ["BODY.PEEK[]", "INTERNALDATE", "FLAGS"])
+            for uid in uids:
+                data = response.get(uid)
+                if data and b"BODY[]" in data:
+                    found.append(_fetched(uid, data))
+        return found
+
+    def draft_exists(self, original_key: str) -> bool:
+        with _guarded("searching the drafts folder"):
+            self.client.select_folder(self.drafts, readonly=True)
+            try:
+                hits = self.client.search(["HEADER", ORIGINAL_HEADER, original_key], "UTF-8")
+            finally:
+                self.select_inbox()
+        return bool(hits)
+
+    def append_draft(self, raw: bytes) -> None:
+        with _guarded("appending a draft"):
+            self.client.append(self.drafts, raw, flags=[b"\\Draft"], msg_time=datetime.now(UTC))
+
+    def add_keyword(self, ref: str, keyword: str) -> None:
+        with _guarded("setting a keyword"):
+            self.client.add_flags([int(ref)], [keyword.encode()], silent=True)
+            if self._gmail:
+                self.client.add_gmail_labels([int(ref)], [keyword], silent=True)
+
+    def wait(self, seconds: float, stop: threading.Event) -> None:
+        if not self._idle:
+            stop.wait(seconds)
+            with _guarded("polling"):
+                self.client.noop()
+            return
+        with _guarded("waiting in IDLE"):
+            self.client.idle()
+            try:
+                self._idle_until(time.monotonic() + seconds, stop)
+            finally:
+                self.client.idle_done()
+
+    def _idle_until(self, deadline: float, stop: threading.Event) -> None:
+        """Wait in IDLE for news about the inbox, in short slices so `stop` is seen promptly.
+
+        A dead socket makes `idle_check` return nothing at once, for ever: an empty answer much
+        sooner than asked for, or a BYE, means the connection is gone.
+        """
+        while not stop.is_set() and time.monotonic() < deadline:
+            started = time.monotonic()
+            responses = self.client.idle_check(timeout=IDLE_SLICE)
+            if any(item[1:2] in ([b"EXISTS"], [b"RECENT"]) for item in responses):
+                return
+            if any(item[:1] == (b"BYE",) for item in responses):
+                raise ConnectionLost("the server closed the connection (BYE)")
+            if not responses and time.monotonic() - started < IDLE_SLICE / 4:
+                raise ConnectionLost("the IDLE connection went dead")
+
+    def close(self) -> None:
+        _close_quietly(self.client)
+
+
+def _fetched(uid: int, data: dict[bytes, object]) -> Fetched:
+    raw = data[b"BODY[]"]
+    arrived = data.get(b"INTERNALDATE")
+    flags = data.get(b"FLAGS") or ()
+    keywords = frozenset(
+        flag.decode("utf-8", "replace")
+        for flag in flags  # type: ignore[attr-defined]
+        if isinstance(flag, bytes) and not flag.startswith(b"\\")
+    )
+    return Fetched(
+        ref=str(uid),
+        raw=raw if isinstance(raw, bytes) else b"",
+        arrived=arrived if isinstance(arrived, datetime) else None,
+        keywords=keywords,
+    )
