@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from triage.classify import LABELS
 
 SECURITY = ("tls", "starttls", "none")
 AUTH = ("password", "xoauth2")
@@ -21,7 +23,8 @@ IMAP_KEYS = {
 }  # fmt: skip
 MAILDIR_KEYS = {"path", "drafts"}
 STATE_KEYS = {"path"}
-RUN_KEYS = {"poll_interval", "backfill_days", "idle_renew"}
+TRAIN_KEYS = {"folders", "weight"}
+RUN_KEYS = {"poll_interval", "backfill_days", "idle_renew", "idle"}
 
 
 class Secret:
@@ -95,6 +98,28 @@ class RunSettings:
     poll_interval: float = 60.0
     backfill_days: int = 7
     idle_renew: float = 600.0
+    idle: bool = True
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Label folders: every message the person files there is an example of that label."""
+
+    folders: dict[str, str] = field(default_factory=dict)
+    weight: float = 2.0
+
+
+def train_settings(table: dict[str, Any], path: Path) -> TrainSettings:
+    where = f"{path} [train]"
+    _check_keys(table, TRAIN_KEYS, where)
+    folders = table.get("folders", {})
+    if not isinstance(folders, dict):
+        raise AccountError(f'{where} folders: expected a table of label = "folder".')
+    _check_keys(folders, set(LABELS), f"{path} [train.folders]")
+    for label, folder in folders.items():
+        if not isinstance(folder, str) or not folder:
+            raise AccountError(f"{path} [train.folders] {label}: expected a folder name.")
+    return TrainSettings(dict(folders), _number(table, "weight", where, 2.0, 1))
 
 
 def is_loopback(host: str) -> bool:
@@ -180,9 +205,7 @@ def _secret_source(
         return SecretSource(command=command)
     env = _text(table, "password_env", where)
     command = _text(table, "password_command", where)
-    use_keyring = table.get("keyring", False)
-    if not isinstance(use_keyring, bool):
-        raise AccountError(f"{where} keyring: expected true or false, got {use_keyring!r}.")
+    use_keyring = _flag(table, "keyring", where, False)
     given = {"password_env": env, "password_command": command, "keyring": use_keyring}
     chosen = [name for name, value in given.items() if value]
     if len(chosen) != 1:
@@ -218,7 +241,15 @@ def run_settings(table: dict[str, Any], path: Path) -> RunSettings:
         poll_interval=_number(table, "poll_interval", where, 60.0, 1),
         backfill_days=int(_number(table, "backfill_days", where, 7, 0)),
         idle_renew=min(_number(table, "idle_renew", where, 600.0, 10), 1500.0),
+        idle=_flag(table, "idle", where, True),
     )
+
+
+def _flag(table: dict[str, Any], key: str, where: str, default: bool) -> bool:
+    value = table.get(key, default)
+    if not isinstance(value, bool):
+        raise AccountError(f"{where} {key}: expected true or false, got {value!r}.")
+    return value
 
 
 def _resolve(config_path: Path, value: str) -> Path:

@@ -150,10 +150,32 @@ def build_estimator() -> Pipeline:
 OTHER_WEIGHT = 3.0
 
 
-def fitted(texts: list[str], labels: list[str]) -> Pipeline:
-    """The recipe fitted on `texts`, with `other` examples weighted by OTHER_WEIGHT."""
-    weights = np.array([OTHER_WEIGHT if label == "other" else 1.0 for label in labels])
-    return build_estimator().fit(texts, labels, model__sample_weight=weights)
+def fitted(texts: list[str], labels: list[str], weights: Sequence[float] | None = None) -> Pipeline:
+    """The recipe fitted on `texts`, with `other` examples weighted by OTHER_WEIGHT (times
+    `weights`, which lets a person's own examples count for more than the bundled ones)."""
+    base = np.array([OTHER_WEIGHT if label == "other" else 1.0 for label in labels])
+    if weights is not None:
+        base = base * np.asarray(weights, dtype=float)
+    return build_estimator().fit(texts, labels, model__sample_weight=base)
+
+
+def split_folds(labels: Sequence[str], folds: int) -> list[tuple[list[int], list[int]]]:
+    """Deterministic stratified folds over `labels`: (train rows, test rows) for each."""
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=SEED)
+    rows = np.zeros(len(labels))
+    return [(train.tolist(), test.tolist()) for train, test in splitter.split(rows, list(labels))]
+
+
+def recipe_predictions(
+    train_texts: list[str],
+    train_labels: list[str],
+    weights: Sequence[float] | None,
+    test_texts: list[str],
+) -> list[str]:
+    """Fit the recipe on one set and label another (for held-out comparisons)."""
+    if not test_texts:
+        return []
+    return [str(label) for label in fitted(train_texts, train_labels, weights).predict(test_texts)]
 
 
 def compact_vocabulary(estimator: Pipeline) -> Pipeline:
@@ -247,12 +269,16 @@ def make_card(
 
 
 def fit(
-    texts: Sequence[str], labels: Sequence[str], card: ModelCard, progress: Progress | None = None
+    texts: Sequence[str],
+    labels: Sequence[str],
+    card: ModelCard,
+    progress: Progress | None = None,
+    weights: Sequence[float] | None = None,
 ) -> Model:
     """Fit the recipe on every example; the card says what it was trained on."""
     if progress:
         progress("fitting the final model")
-    estimator = compact_vocabulary(fitted(list(texts), list(labels)))
+    estimator = compact_vocabulary(fitted(list(texts), list(labels), weights))
     return Model(estimator=estimator, card=card)
 
 

@@ -19,10 +19,12 @@ from triage.accounts import (
     ImapSettings,
     MaildirSettings,
     RunSettings,
+    TrainSettings,
     imap_settings,
     maildir_settings,
     run_settings,
     state_path,
+    train_settings,
 )
 from triage.firms import Firm, FirmDirectory, FirmDirectoryError, firm_from_entry
 from triage.profile import Profile, ProfileError, profile_from_tables
@@ -114,6 +116,11 @@ def write_starter_config(target: Path) -> None:
     target.chmod(0o600)
 
 
+def user_examples_dir() -> Path:
+    """The person's own labelled examples (see examples.py), in their data dir."""
+    return user_data_dir() / "examples"
+
+
 def active_model_dir() -> Path:
     """The person's own trained model when they have one, else the shipped one."""
     own = user_data_dir() / "model"
@@ -127,7 +134,7 @@ def _user_dir(override: str, xdg: str, fallback: str) -> Path:
     return Path(base).expanduser() / "triage"
 
 
-CONFIG_KEYS = ("profile", "reply", "rules", "imap", "maildir", "state", "run")
+CONFIG_KEYS = ("profile", "reply", "rules", "imap", "maildir", "state", "run", "train")
 REPLY_KEYS = ("confidence_threshold", "templates")
 
 
@@ -144,6 +151,7 @@ class Settings:
     maildir: MaildirSettings | None = None
     state_path: Path = Path()
     run: RunSettings = field(default_factory=RunSettings)
+    train: TrainSettings = field(default_factory=TrainSettings)
 
 
 def find_config(explicit: Path | None = None) -> tuple[Path, bool]:
@@ -202,6 +210,7 @@ def _mail_sections(data: dict[str, Any], path: Path) -> dict[str, Any]:
         "maildir": maildir_settings(data["maildir"], path) if "maildir" in data else None,
         "state_path": state_path(data.get("state", {}), path, default_state),
         "run": run_settings(data.get("run", {}), path),
+        "train": train_settings(data.get("train", {}), path),
     }
 
 

@@ -8,6 +8,7 @@ with a reconnect; a refused login becomes `LoginRefused`, which stops it.
 
 from __future__ import annotations
 
+import email
 import logging
 import ssl
 import threading
@@ -148,6 +149,7 @@ class ImapBox:
         self.inbox = inbox
         self.drafts = "Drafts"
         self._validity = ""
+        self._draft_keys: set[str] | None = None
         capabilities = client.capabilities()
         self._idle = b"IDLE" in capabilities
         self._gmail = b"X-GM-EXT-1" in capabilities
@@ -169,11 +171,13 @@ class ImapBox:
         return self._validity
 
     def refs_since(self, since: datetime) -> list[str]:
+        self._draft_keys = None  # a new pass reads the drafts folder afresh
         with _guarded("searching"):
             uids = self.client.search(["SINCE", since.date()])
         return [str(uid) for uid in sorted(uids)]
 
     def refs_after(self, cursor: str) -> list[str]:
+        self._draft_keys = None
         last = int(cursor or 0)
         with _guarded("searching"):
             uids = self.client.search(["UID", f"{last + 1}:*"])
@@ -193,17 +197,36 @@ class ImapBox:
         return found
 
     def draft_exists(self, original_key: str) -> bool:
-        with _guarded("searching the drafts folder"):
+        """Searched in an index of the Drafts folder read once per pass and kept up to date by
+        our own appends: selecting Drafts for every draft would cost more than the drafting."""
+        if self._draft_keys is None:
+            self._draft_keys = self._read_draft_keys()
+        return original_key.strip() in self._draft_keys
+
+    def _read_draft_keys(self) -> set[str]:
+        section = f"[HEADER.FIELDS ({ORIGINAL_HEADER.upper()})]"
+        field = f"BODY{section}".encode()  # the key the answer comes under
+        with _guarded("reading the drafts folder"):
             self.client.select_folder(self.drafts, readonly=True)
             try:
-                hits = self.client.search(["HEADER", ORIGINAL_HEADER, original_key], "UTF-8")
+                uids = self.client.search(["HEADER", ORIGINAL_HEADER, ""])
+                response = (
+                    self.client.fetch(uids, [f"BODY.PEEK{field[4:].decode()}"]) if uids else {}
+                )
             finally:
                 self.select_inbox()
-        return bool(hits)
+        keys: set[str] = set()
+        for data in response.values():
+            header = email.message_from_bytes(bytes(data.get(field, b"")))
+            keys.update(str(value).strip() for value in header.get_all(ORIGINAL_HEADER) or [])
+        return keys
 
     def append_draft(self, raw: bytes) -> None:
         with _guarded("appending a draft"):
             self.client.append(self.drafts, raw, flags=[b"\\Draft"], msg_time=datetime.now(UTC))
+        if self._draft_keys is not None:
+            header = email.message_from_bytes(raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0])
+            self._draft_keys.add(str(header.get(ORIGINAL_HEADER, "")).strip())
 
     def add_keyword(self, ref: str, keyword: str) -> None:
         with _guarded("setting a keyword"):
@@ -211,8 +234,52 @@ class ImapBox:
             if self._gmail:
                 self.client.add_gmail_labels([int(ref)], [keyword], silent=True)
 
-    def wait(self, seconds: float, stop: threading.Event) -> None:
-        if not self._idle:
+    def keywords(self, refs: list[str]) -> dict[str, frozenset[str]]:
+        found: dict[str, frozenset[str]] = {}
+        for start in range(0, len(refs), FETCH_BATCH):
+            uids = [int(ref) for ref in refs[start : start + FETCH_BATCH]]
+            with _guarded("reading keywords"):
+                response = self.client.fetch(uids, ["FLAGS"])
+            for uid, data in response.items():
+                found[str(uid)] = _keywords(data.get(b"FLAGS") or ())
+        return found
+
+    @contextmanager
+    def _examining(self, folder: str) -> Iterator[bool]:
+        """Select another folder read-only for a moment (yields whether it exists)."""
+        with _guarded(f"reading {folder}"):
+            if not self.client.folder_exists(folder):
+                yield False
+                return
+            self.client.select_folder(folder, readonly=True)
+            try:
+                yield True
+            finally:
+                self.select_inbox()
+
+    def folder_refs(self, folder: str) -> list[str]:
+        with self._examining(folder) as exists:
+            return [str(uid) for uid in sorted(self.client.search("ALL"))] if exists else []
+
+    def fetch_folder(self, folder: str, refs: list[str]) -> list[Fetched]:
+        with self._examining(folder) as exists:
+            return self.fetch(refs) if exists else []
+
+    def folder_message_ids(self, folder: str) -> dict[str, str]:
+        field = b"BODY[HEADER.FIELDS (MESSAGE-ID)]"
+        with self._examining(folder) as exists:
+            uids = self.client.search("ALL") if exists else []
+            response = (
+                self.client.fetch(uids, ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"]) if uids else {}
+            )
+        found = {}
+        for uid, data in response.items():
+            header = email.message_from_bytes(bytes(data.get(field, b"")))
+            found[str(uid)] = " ".join(str(header.get("Message-ID", "")).split())
+        return found
+
+    def wait(self, seconds: float, stop: threading.Event, use_idle: bool = True) -> None:
+        if not (self._idle and use_idle):
             stop.wait(seconds)
             with _guarded("polling"):
                 self.client.noop()
@@ -233,7 +300,7 @@ class ImapBox:
         while not stop.is_set() and time.monotonic() < deadline:
             started = time.monotonic()
             responses = self.client.idle_check(timeout=IDLE_SLICE)
-            if any(item[1:2] in ([b"EXISTS"], [b"RECENT"]) for item in responses):
+            if any(_names(item, b"EXISTS", b"RECENT") for item in responses):
                 return
             if any(item[:1] == (b"BYE",) for item in responses):
                 raise ConnectionLost("the server closed the connection (BYE)")
@@ -244,15 +311,24 @@ class ImapBox:
         _close_quietly(self.client)
 
 
-def _fetched(uid: int, data: dict[bytes, object]) -> Fetched:
-    raw = data[b"BODY[]"]
-    arrived = data.get(b"INTERNALDATE")
-    flags = data.get(b"FLAGS") or ()
-    keywords = frozenset(
+def _names(response: tuple[object, ...], *kinds: bytes) -> bool:
+    """Whether an untagged response such as `(3, b"EXISTS")` is one of these kinds."""
+    return len(response) >= 2 and response[1] in kinds
+
+
+def _keywords(flags: object) -> frozenset[str]:
+    """The keywords among IMAP flags (system flags start with a backslash)."""
+    return frozenset(
         flag.decode("utf-8", "replace")
         for flag in flags  # type: ignore[attr-defined]
         if isinstance(flag, bytes) and not flag.startswith(b"\\")
     )
+
+
+def _fetched(uid: int, data: dict[bytes, object]) -> Fetched:
+    raw = data[b"BODY[]"]
+    arrived = data.get(b"INTERNALDATE")
+    keywords = _keywords(data.get(b"FLAGS") or ())
     return Fetched(
         ref=str(uid),
         raw=raw if isinstance(raw, bytes) else b"",

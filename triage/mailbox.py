@@ -80,8 +80,26 @@ class Mailbox(Protocol):
         """Set one of triage's own keywords on a message, touching none of its other flags."""
         ...
 
-    def wait(self, seconds: float, stop: threading.Event) -> None:
-        """Return when new mail may have arrived, `seconds` passed, or `stop` was set."""
+    def keywords(self, refs: list[str]) -> dict[str, frozenset[str]]:
+        """The current keywords of these inbox messages (those still there), by ref."""
+        ...
+
+    def folder_refs(self, folder: str) -> list[str]:
+        """Refs of every message in another folder (a label folder); [] when it does not exist."""
+        ...
+
+    def fetch_folder(self, folder: str, refs: list[str]) -> list[Fetched]:
+        """Messages of another folder, without marking them read."""
+        ...
+
+    def folder_message_ids(self, folder: str) -> dict[str, str]:
+        """The Message-ID of every message in another folder, by ref (headers only)."""
+        ...
+
+    def wait(self, seconds: float, stop: threading.Event, use_idle: bool = True) -> None:
+        """Return when new mail may have arrived, `seconds` passed, or `stop` was set.
+
+        With `use_idle` false an IMAP mailbox polls even when the server offers IDLE."""
         ...
 
     def close(self) -> None:
@@ -92,3 +110,11 @@ class Mailbox(Protocol):
 def label_keyword(label: str) -> str:
     """The keyword set on a message triage labelled: `Triage/Retained`, `Triage/In_house`..."""
     return KEYWORD_PREFIX + label.capitalize()
+
+
+def label_of_keyword(keyword: str, labels: tuple[str, ...]) -> str | None:
+    """The label a `Triage/...` keyword names (any case), or None."""
+    if not keyword.lower().startswith(KEYWORD_PREFIX.lower()):
+        return None
+    name = keyword[len(KEYWORD_PREFIX) :].lower()
+    return name if name in labels else None

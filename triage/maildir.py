@@ -10,7 +10,6 @@ a name ("0 Triage/Retained"), and index n is the letter chr(ord("a") + n) in a f
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import logging
 import mailbox
@@ -23,24 +22,19 @@ from datetime import UTC, datetime, timedelta
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from pathlib import Path
-from typing import BinaryIO
 
 from triage.mailbox import ORIGINAL_HEADER, Fetched, MailboxError
+from triage.maildir_keywords import KEYWORD_LETTERS, create_private, keyword_index, read_keywords
 
 log = logging.getLogger(__name__)
 
 SUBDIRS = ("cur", "new", "tmp")
 HINT = "point [maildir] path at a folder that has cur/, new/ and tmp/"
-KEYWORDS_FILE = "dovecot-keywords"
-KEYWORD_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 CURSOR_SLACK_NS = 24 * 3600 * 10**9
 POLL_SECONDS = 0.5
 # A directory changed within this long of a scan may have changed again without a new mtime.
 RACY_NS = 10**9
 HEADER_LIMIT = 256 * 1024
-LOCK_WAIT_SECONDS = 2.0
-# Dovecot takes over a dovecot-keywords.lock older than this; so do we.
-LOCK_STALE_SECONDS = 120.0
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _names = itertools.count()
 
@@ -90,7 +84,7 @@ class MaildirBox:
         return [ref for mtime, ref in dated if mtime >= floor and ref != cursor]
 
     def fetch(self, refs: list[str]) -> list[Fetched]:
-        names = _read_keywords(self.root)
+        names = read_keywords(self.root)
         listing = _listing(self.root)
         found = []
         for ref in refs:
@@ -120,7 +114,7 @@ class MaildirBox:
         unique = _unique_name()
         tmp = self.drafts_dir / "tmp" / unique
         try:
-            with _create(tmp) as handle:
+            with create_private(tmp) as handle:
                 handle.write(raw)
                 handle.flush()
                 os.fsync(handle.fileno())
@@ -142,13 +136,43 @@ class MaildirBox:
         if path is None:
             log.warning("Not setting %s on %s: it is no longer in %s", keyword, ref, self.root)
             return
-        index = _keyword_index(self.root, keyword)
+        index = keyword_index(self.root, keyword)
         if index is None:
             log.warning("Not setting %s on %s: 26 keywords are in use already", keyword, ref)
             return
         _add_letter(self.root, ref, path, KEYWORD_LETTERS[index])
 
-    def wait(self, seconds: float, stop: threading.Event) -> None:
+    def keywords(self, refs: list[str]) -> dict[str, frozenset[str]]:
+        return {item.ref: item.keywords for item in self.fetch(refs)}
+
+    def folder_refs(self, folder: str) -> list[str]:
+        path = _existing_folder(self.root, folder)
+        return [ref for _, ref in _dated(path)] if path else []
+
+    def fetch_folder(self, folder: str, refs: list[str]) -> list[Fetched]:
+        path = _existing_folder(self.root, folder)
+        if path is None:
+            return []
+        listing = _listing(path)
+        found = []
+        for ref in refs:
+            read = _read_message(path, ref, listing.get(ref))
+            if read is not None:
+                arrived = _EPOCH + timedelta(microseconds=read[1] // 1000)
+                found.append(Fetched(ref, read[0], arrived))
+        return found
+
+    def folder_message_ids(self, folder: str) -> dict[str, str]:
+        path = _existing_folder(self.root, folder)
+        parser = BytesHeaderParser(policy=compat32)
+        found = {}
+        for ref, file in (_listing(path) if path else {}).items():
+            head = _header_block(file)
+            if head is not None:
+                found[ref] = " ".join(str(parser.parsebytes(head).get("Message-ID", "")).split())
+        return found
+
+    def wait(self, seconds: float, stop: threading.Event, use_idle: bool = True) -> None:
         """Return once new/ or cur/ changed since the last `refs_*` scan (so mail delivered
         before the wait began counts), `seconds` passed or `stop` was set.
 
@@ -199,6 +223,14 @@ def _require_maildir(root: Path) -> None:
     missing = [f"{sub}/" for sub in SUBDIRS if not (root / sub).is_dir()]
     if missing:
         raise MailboxError(f"{root} is not a Maildir (no {', '.join(missing)}): {HINT}.")
+
+
+def _existing_folder(root: Path, folder: str) -> Path | None:
+    """A named folder: `root/<folder>` if that is a Maildir, else Maildir++ `root/.<a.b>`."""
+    for path in (root / folder, root / f".{folder.strip('/').replace('/', '.')}"):
+        if is_maildir(path) and path.resolve() != root.resolve():
+            return path
+    return None
 
 
 def _drafts_folder(root: Path, drafts: str) -> Path:
@@ -291,71 +323,6 @@ def _header_block(path: Path) -> bytes | None:
     return b"".join(lines)
 
 
-def _read_keywords(folder: Path) -> dict[int, str]:
-    """Index -> name from `dovecot-keywords`; malformed lines are skipped, as Dovecot does."""
-    try:
-        text = (folder / KEYWORDS_FILE).read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        return {}
-    names: dict[int, str] = {}
-    for line in text.splitlines():
-        index, _, name = line.partition(" ")
-        if index.isascii() and index.isdigit() and int(index) < len(KEYWORD_LETTERS) and name:
-            names[int(index)] = name
-    return names
-
-
-def _index_of(names: dict[int, str], keyword: str) -> int | None:
-    """Dovecot compares keyword names without regard to case."""
-    return next((i for i, name in names.items() if name.lower() == keyword.lower()), None)
-
-
-def _keyword_index(folder: Path, keyword: str) -> int | None:
-    """The keyword's index in `dovecot-keywords`, adding it when new; None when all are taken.
-
-    The new file is written as `dovecot-keywords.lock` (created exclusively, which keeps two
-    triage processes apart) and renamed over the old one, as Dovecot itself does.
-    """
-    index = _index_of(_read_keywords(folder), keyword)
-    if index is not None:
-        return index
-    lock = folder / f"{KEYWORDS_FILE}.lock"
-    handle = _take_lock(lock)
-    try:
-        with handle:
-            names = _read_keywords(folder)
-            index = _index_of(names, keyword)
-            free = [i for i in range(len(KEYWORD_LETTERS)) if i not in names]
-            if index is not None or not free:
-                lock.unlink()
-                return index
-            names[free[0]] = keyword
-            handle.write("".join(f"{i} {names[i]}\n" for i in sorted(names)).encode())
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.rename(lock, folder / KEYWORDS_FILE)
-    except BaseException:
-        lock.unlink(missing_ok=True)
-        raise
-    return free[0]
-
-
-def _take_lock(lock: Path) -> BinaryIO:
-    """Create the lock file exclusively, waiting briefly for another holder; a stale one is
-    taken over."""
-    deadline = time.monotonic() + LOCK_WAIT_SECONDS
-    while True:
-        with contextlib.suppress(FileExistsError):
-            return _create(lock)
-        with contextlib.suppress(FileNotFoundError):
-            if time.time() - lock.stat().st_mtime > LOCK_STALE_SECONDS:
-                lock.unlink()
-                continue
-            if time.monotonic() > deadline:
-                raise MailboxError(f"{lock} is held by another program; if none is, delete it.")
-            time.sleep(0.05)
-
-
 def _add_letter(folder: Path, ref: str, path: Path, letter: str) -> None:
     """Rename the message to cur/<ref>:2,<flags> with the letter added, flags in ASCII order
     (standard capitals first, then keyword letters), as the Maildir spec asks."""
@@ -378,11 +345,6 @@ def _add_letter(folder: Path, ref: str, path: Path, letter: str) -> None:
             if found is None:
                 return
             path = found
-
-
-def _create(path: Path) -> BinaryIO:
-    """A new file only the user can read; FileExistsError if the name is taken."""
-    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
 
 
 def _unique_name() -> str:

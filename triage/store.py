@@ -8,10 +8,8 @@ move it aside. Senders and subjects are stored, so the file is readable by its o
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-import shlex
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -20,18 +18,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 
+from triage.statefile import StoreError, StoreLocked, read_header, refuse, take_lock
+
+__all__ = ["Correction", "Cursor", "Record", "Row", "Store", "StoreError", "StoreLocked"]
+
 BUSY_TIMEOUT_SECONDS = 5.0
 STATUSES = ("done", "failed")
-SQLITE_MAGIC = b"SQLite format 3\x00"
-SAFE_TO_MOVE_ASIDE = "drafts already in Drafts are not duplicated, as triage searches Drafts first"
-
-
-class StoreError(RuntimeError):
-    """The state file cannot be used; the message names it and says what to do."""
-
-
-class StoreLocked(StoreError):
-    """Another process holds the state file's lock: two daemons sharing one state would race."""
 
 
 @dataclass(frozen=True)
@@ -127,6 +119,33 @@ validity = excluded.validity, last_ref = excluded.last_ref, updated_at = exclude
 _SELECT = f"SELECT {', '.join(_FIELDS)}, attempts, first_seen, updated_at FROM messages "
 
 
+@migration
+def m002_corrections(db: sqlite3.Connection) -> None:
+    db.execute(
+        """CREATE TABLE corrections (
+            key TEXT PRIMARY KEY, message_id TEXT NOT NULL, subject TEXT NOT NULL,
+            given TEXT NOT NULL, corrected TEXT NOT NULL, source TEXT NOT NULL,
+            example TEXT NOT NULL, at TEXT NOT NULL)"""
+    )
+
+
+@dataclass(frozen=True)
+class Correction:
+    """The person gave a message another label than triage did, by keyword or by folder.
+
+    `example` is the file the message was kept in for retraining ("" when it could not be).
+    """
+
+    key: str
+    message_id: str
+    subject: str
+    given: str
+    corrected: str
+    source: str
+    example: str = ""
+    at: datetime | None = None
+
+
 class Store:
     """An open state file; a writable one is locked for this process until `close()`.
 
@@ -146,7 +165,7 @@ class Store:
         `readonly` is for reports while `triage run` holds the lock: no lock, no migration and
         no writes; a missing or outdated file is an error instead of being created or upgraded.
         """
-        lock = None if readonly else _take_lock(path)
+        lock = None if readonly else take_lock(path)
         try:
             return cls(path, _connect(path, readonly), lock)
         except BaseException:
@@ -251,30 +270,36 @@ class Store:
         sql = _SELECT + where + "ORDER BY updated_at DESC, rowid DESC LIMIT ?"
         return [_row(row) for row in self._fetch(sql, *params, -1 if limit is None else limit)]
 
+    def labelled(self, folder: str, validity: str) -> dict[str, Row]:
+        """The messages of that folder and validity triage gave a recruiter label, by ref."""
+        sql = _SELECT + "WHERE folder = ? AND validity = ? AND status = 'done' AND label != 'other'"
+        return {row.ref: row for row in map(_row, self._fetch(sql, folder, validity))}
+
+    def record_correction(self, correction: Correction) -> None:
+        """Remember (or update) a correction; durable at the next commit."""
+        values = asdict(correction) | {"at": _now()}
+        self._write(
+            "INSERT OR REPLACE INTO corrections (key, message_id, subject, given, corrected, "
+            "source, example, at) VALUES (:key, :message_id, :subject, :given, :corrected, "
+            ":source, :example, :at)",
+            values,
+        )
+
+    def corrections(self) -> list[Correction]:
+        """Every correction, newest first."""
+        found = self._fetch(
+            "SELECT key, message_id, subject, given, corrected, source, example, at "
+            "FROM corrections ORDER BY at DESC"
+        )
+        return [
+            Correction(key, message_id, subject, given, corrected, source, example, _time(at))
+            for key, message_id, subject, given, corrected, source, example, at in found
+        ]
+
     def counts(self) -> dict[str, int]:
         """How many rows have each status ("done", "failed"), for summaries."""
         found = self._fetch("SELECT status, COUNT(*) FROM messages GROUP BY status")
         return dict.fromkeys(STATUSES, 0) | {status: count for status, count in found}
-
-
-def _take_lock(path: Path) -> int:
-    """Lock `<path>.lock`, creating the folder (0700) and the lock file; the lock dies with us."""
-    lock_path = path.with_name(path.name + ".lock")
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        lock = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    except OSError as exc:
-        message = f"Could not create {path}: {exc.strerror}. Check that {path.parent} is writable."
-        raise StoreError(message) from exc
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError as exc:
-        os.close(lock)
-        raise StoreLocked(
-            f"The state file {path} is locked: another `triage run` seems to be using it "
-            f"(it holds {lock_path}). Stop that one first, or give this one its own state file."
-        ) from exc
-    return lock
 
 
 def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
@@ -283,7 +308,7 @@ def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
         if readonly:
             raise StoreError(f"No state file at {path} yet: `triage run` creates it.")
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    _refuse(path, *_read_header(path))
+    refuse(path, *read_header(path), len(MIGRATIONS))
     db = None
     try:
         uri = f"{path.resolve().as_uri()}?mode={'ro' if readonly else 'rw'}"
@@ -291,7 +316,7 @@ def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
         version, problem = _inspect(db)
         if problem or version > len(MIGRATIONS):
             db.close()  # first, so the WAL files SQLite made to read it are gone from the advice
-            _refuse(path, version, problem)
+            refuse(path, version, problem, len(MIGRATIONS))
         if readonly and version < len(MIGRATIONS):
             raise StoreError(f"The state file {path} is outdated: `triage run` upgrades it.")
         if not readonly:
@@ -315,15 +340,6 @@ def _prepare(db: sqlite3.Connection, path: Path, version: int) -> None:
         path.chmod(0o600)
 
 
-def _read_header(path: Path) -> tuple[int, str]:
-    """The schema version and any problem, from the header alone: read before SQLite opens the
-    file, because SQLite replays or deletes a WAL file beside even a file it cannot read."""
-    with path.open("rb") as file:
-        header = file.read(100)
-    problem = "" if header.startswith(SQLITE_MAGIC) or not header else "no SQLite header"
-    return int.from_bytes(header[60:64], "big"), problem  # offset 60: user_version
-
-
 def _inspect(db: sqlite3.Connection) -> tuple[int, str]:
     """The schema version and any damage `PRAGMA quick_check` finds in the pages."""
     try:
@@ -334,29 +350,6 @@ def _inspect(db: sqlite3.Connection) -> tuple[int, str]:
     except sqlite3.DatabaseError as exc:
         return 0, str(exc)
     return version, "" if problems == ["ok"] else "; ".join(problems[:3])
-
-
-def _refuse(path: Path, version: int, problem: str) -> None:
-    """Raise for a file triage must leave as it is: damaged, or written by a newer triage."""
-    if problem:
-        raise StoreError(
-            f"The state file {path} is not a SQLite database or is damaged ({problem}). Move it "
-            f"aside with `{_move_aside(path, '.broken')}` and run again: {SAFE_TO_MOVE_ASIDE}."
-        )
-    if version > len(MIGRATIONS):
-        raise StoreError(
-            f"The state file {path} was written by a newer triage (schema version {version}; "
-            f"this one knows up to {len(MIGRATIONS)}). Upgrade triage, or move the file aside "
-            f"with `{_move_aside(path, '.newer')}` and run again: {SAFE_TO_MOVE_ASIDE}."
-        )
-
-
-def _move_aside(path: Path, suffix: str) -> str:
-    """The mv command for the file, and for the WAL file beside it when that holds writes."""
-    wal = Path(f"{path}-wal")
-    tails = ["", "-wal"] if wal.is_file() and wal.stat().st_size else [""]
-    moves = [f"mv {shlex.quote(f'{path}{t}')} {shlex.quote(f'{path}{suffix}{t}')}" for t in tails]
-    return " && ".join(moves)
 
 
 def _migrate(db: sqlite3.Connection, version: int) -> None:
@@ -384,6 +377,10 @@ def _row(found: sqlite3.Row) -> Row:
 def _storable(value: object) -> object:
     """Text as SQLite can hold it: lone surrogates (from undecodable headers) become '?'."""
     return value.encode("utf-8", "replace").decode("utf-8") if isinstance(value, str) else value
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text)
 
 
 def _now() -> str:

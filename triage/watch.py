@@ -13,14 +13,15 @@ import hashlib
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-from triage import maildir, message, pipeline
-from triage.accounts import MaildirSettings, RunSettings
-from triage.config import Settings, sample_mail_dir
+from triage import corrections, message
+from triage.accounts import RunSettings
+from triage.config import user_examples_dir
 from triage.mailbox import (
     ORIGINAL_HEADER,
     ConnectionLost,
@@ -40,6 +41,7 @@ MAX_ATTEMPTS = 3
 BACKOFF_FIRST, BACKOFF_CAP = 1.0, 120.0
 ONCE_RETRIES = 3
 VALIDITY_SLACK = timedelta(days=1)
+CORRECTIONS_EVERY = 60.0
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,10 @@ class Watcher:
         self.options = options
         self.stop = stop or threading.Event()
         self.reload = reload or threading.Event()
+        # Ends a wait early: set with `stop` (TERM, INT) and with `reload` (HUP).
+        self.wake = threading.Event()
         self.summary = Summary()
+        self._corrections_at = float("-inf")
 
     def run(self) -> Summary:
         """Process new mail (and wait for more unless `once`); LoginRefused ends it at once."""
@@ -131,14 +136,51 @@ class Watcher:
         log.info("Watching %s", box.name)
         try:
             while not self.stop.is_set():
+                self._maybe_reload()
                 self.process(box)
+                self._notice_corrections(box)
                 if self.options.once:
                     return
-                self._maybe_reload()
-                renew = self.run_settings.idle_renew
-                box.wait(renew if box.supports_idle else self.run_settings.poll_interval, self.stop)
+                self._wait(box)
         finally:
             box.close()
+
+    def _notice_corrections(self, box: Mailbox) -> None:
+        """Look for the person's corrections at most every CORRECTIONS_EVERY seconds."""
+        if self.store is None or self.options.dry_run:
+            return
+        now = time.monotonic()
+        if now - self._corrections_at < CORRECTIONS_EVERY:
+            return
+        self._corrections_at = now
+        settings = self.context.settings
+        folders = settings.train.folders if settings is not None else {}
+        try:
+            corrections.scan(box, self.store, folders, user_examples_dir())
+        except ConnectionLost:
+            raise
+        except (MailboxError, OSError) as error:
+            log.warning("Could not look for corrections: %s", error)
+
+    def request_stop(self) -> None:
+        """Finish the message in hand, then return from `run` (safe from a signal handler)."""
+        self.stop.set()
+        self.wake.set()
+
+    def request_reload(self) -> None:
+        """Reload config and model before the next pass, ending a wait now."""
+        self.reload.set()
+        self.wake.set()
+
+    def _wait(self, box: Mailbox) -> None:
+        """IDLE when the server offers it (unless turned off), else the mailbox's own polling."""
+        settings = self.run_settings
+        if self.reload.is_set() or self.stop.is_set():
+            return
+        renew = settings.idle_renew if box.supports_idle and settings.idle else 0.0
+        box.wait(renew or settings.poll_interval, self.wake, use_idle=settings.idle)
+        if not self.stop.is_set():
+            self.wake.clear()
 
     def _maybe_reload(self) -> None:
         if self.reload.is_set():
@@ -183,20 +225,40 @@ class Watcher:
         return [ref for ref in refs if ref not in known]
 
     def _handle(self, box: Mailbox, validity: str, refs: list[str], move_cursor: bool) -> None:
-        for start in range(0, len(refs), BATCH):
-            chunk = refs[start : start + BATCH]
-            done = self._handle_chunk(box, validity, chunk)
-            if self.store is not None and not self.options.dry_run:
-                if move_cursor and done:
-                    self.store.set_cursor(box.name, validity, done)
-                self.store.commit()
-            if self.stop.is_set():
-                return
+        """Handle the refs in batches, fetching the next batch while this one is classified.
 
-    def _handle_chunk(self, box: Mailbox, validity: str, refs: list[str]) -> str:
-        """Handle the messages in order; return the last ref handled (the new cursor)."""
-        fetched = {item.ref: item for item in box.fetch(refs)}
-        verdicts = self._decide(box, validity, [fetched[r] for r in refs if r in fetched])
+        The connection is used by one thread at a time: the prefetch finishes before the batch's
+        drafts are appended and keywords set.
+        """
+        chunks = [refs[start : start + BATCH] for start in range(0, len(refs), BATCH)]
+        if not chunks:
+            return
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch") as pool:
+            pending: Future[list[Fetched]] | None = pool.submit(box.fetch, chunks[0])
+            for number, chunk in enumerate(chunks):
+                assert pending is not None
+                fetched = {item.ref: item for item in pending.result()}
+                following = chunks[number + 1] if number + 1 < len(chunks) else None
+                pending = pool.submit(box.fetch, following) if following else None
+                verdicts = self._decide(box, validity, [fetched[r] for r in chunk if r in fetched])
+                if pending is not None:
+                    pending.exception()  # wait: the connection must be free before acting
+                done = self._act_in_order(box, validity, chunk, verdicts)
+                if self.store is not None and not self.options.dry_run:
+                    if move_cursor and done:
+                        self.store.set_cursor(box.name, validity, done)
+                    self.store.commit()
+                if self.stop.is_set():
+                    return
+
+    def _act_in_order(
+        self,
+        box: Mailbox,
+        validity: str,
+        refs: list[str],
+        verdicts: dict[str, tuple[Fetched, str, Classified]],
+    ) -> str:
+        """Act on each message in order; return the last ref handled (the new cursor)."""
         last = ""
         for ref in refs:
             if self.stop.is_set():
@@ -332,27 +394,3 @@ def _digest(raw: bytes) -> str:
 
 def _ref_name(validity: str) -> str:
     return "file" if validity == "maildir" else "uid"
-
-
-def run_demo(
-    folder: Path, settings: Settings, context: Context
-) -> tuple[dict[str, str], list[bytes]]:
-    """Deliver the sample mail to a Maildir in `folder` and run one pass over it.
-
-    Returns the sample file name of each delivered message (by ref) and the drafts written.
-    """
-    root = folder / "Maildir"
-    maildir.create_maildir(root)
-    names = {
-        maildir.deliver(root, path.read_bytes()): path.name
-        for path in sorted(sample_mail_dir().glob("*.eml"))
-    }
-    demo_settings = replace(settings, maildir=MaildirSettings(root), imap=None)
-    with Store.open(folder / "state.sqlite3") as state:
-        watcher = Watcher(
-            pipeline.mailbox_opener(demo_settings), state, lambda: context,
-            demo_settings.run, Options(once=True),
-        )  # fmt: skip
-        watcher.run()
-    drafts = [path.read_bytes() for path in sorted((root / ".Drafts" / "cur").glob("*"))]
-    return names, drafts

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -206,3 +207,20 @@ def test_idle_survives_a_server_restart_and_drafts_mail_delivered_after(
         daemon.send_signal(signal.SIGTERM)
         daemon.wait(15)
     assert len(account.messages("Drafts")) == 2
+
+
+def test_mail_delivered_while_the_daemon_idles_is_drafted_within_seconds(
+    account_env: Account, tmp_path: Path
+) -> None:
+    """IDLE, not the 30-second renewal in this config, must wake the daemon."""
+    daemon = start_daemon(imap_config(tmp_path, account_env), daemon_env(account_env))
+    try:
+        assert daemon.stderr is not None
+        while b"Watching" not in daemon.stderr.readline():
+            assert daemon.poll() is None
+        time.sleep(0.5)
+        account_env.append(RECRUITER[0].read_bytes())
+        assert wait_until(lambda: len(account_env.messages("Drafts")) == 1, 4)
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(15)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import mail_bytes
-from triage import maildir
+from triage import maildir, maildir_keywords
 from triage.mailbox import Mailbox, MailboxError
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
@@ -254,7 +254,7 @@ def test_add_keyword_on_a_message_that_has_gone_changes_nothing(
 def test_a_keywords_lock_held_by_another_process_is_waited_for_then_reported(
     inbox: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(maildir, "LOCK_WAIT_SECONDS", 0.2)
+    monkeypatch.setattr(maildir_keywords, "LOCK_WAIT_SECONDS", 0.2)
     ref = maildir.deliver(inbox, RAW, T0)
     lock = inbox / "dovecot-keywords.lock"
     lock.write_text("")

@@ -334,16 +334,16 @@ def test_an_added_migration_runs_once_on_an_existing_file(
         state.record(a_record())
     runs = []
 
-    def m002_notes(db: Any) -> None:
+    def m_notes(db: Any) -> None:
         runs.append(1)
         db.execute("CREATE TABLE notes (key TEXT PRIMARY KEY, note TEXT)")
 
-    monkeypatch.setattr(store, "MIGRATIONS", [*store.MIGRATIONS, m002_notes])
+    monkeypatch.setattr(store, "MIGRATIONS", [*store.MIGRATIONS, m_notes])
     for _ in range(2):
         with Store.open(path) as state:
             assert state.is_done("<one@example.org>")
     assert runs == [1]
-    assert int.from_bytes(path.read_bytes()[USER_VERSION_BYTES], "big") == 2
+    assert int.from_bytes(path.read_bytes()[USER_VERSION_BYTES], "big") == len(store.MIGRATIONS)
 
 
 def test_a_failing_migration_leaves_the_file_at_its_version(
@@ -352,16 +352,16 @@ def test_a_failing_migration_leaves_the_file_at_its_version(
     with Store.open(path) as state:
         state.record(a_record())
 
-    def m002_broken(db: Any) -> None:
+    def m_broken(db: Any) -> None:
         db.execute("CREATE TABLE half (a TEXT)")
         db.execute("ALTER TABLE no_such_table ADD COLUMN b TEXT")
 
     known = store.MIGRATIONS
-    monkeypatch.setattr(store, "MIGRATIONS", [*known, m002_broken])
+    monkeypatch.setattr(store, "MIGRATIONS", [*known, m_broken])
     with pytest.raises(StoreError, match="no_such_table"):
         Store.open(path)
     monkeypatch.setattr(store, "MIGRATIONS", known)
-    assert int.from_bytes(path.read_bytes()[USER_VERSION_BYTES], "big") == 1
+    assert int.from_bytes(path.read_bytes()[USER_VERSION_BYTES], "big") == len(known)
     with Store.open(path) as state:
         assert state.is_done("<one@example.org>")
 

@@ -7,12 +7,12 @@ import logging
 import shutil
 import signal
 import tempfile
-import threading
 from pathlib import Path
 
 import click
 
 from triage import classify, config, pipeline, report, watch
+from triage import demo as demo_run
 from triage.cli import common
 from triage.credentials import CredentialError
 from triage.mailbox import MailboxError
@@ -32,7 +32,7 @@ def demo(keep: bool) -> None:
     context = pipeline.Context(common.load_model(None), common.load_firms(), settings)
     folder = Path(tempfile.mkdtemp(prefix="triage-demo-"))
     try:
-        names, drafts = watch.run_demo(folder, settings, context)
+        names, drafts = demo_run.run_demo(folder, settings, context)
         with common.open_store(folder / "state.sqlite3", readonly=True) as store:
             rows = sorted(store.history(), key=lambda row: names.get(row.ref, ""))
         click.echo(
@@ -52,11 +52,11 @@ def demo(keep: bool) -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _install_signal_handlers(stop: threading.Event, reload: threading.Event) -> None:
+def _install_signal_handlers(watcher: watch.Watcher) -> None:
     """TERM and INT finish the message in hand, then stop; HUP reloads config and model."""
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    signal.signal(signal.SIGHUP, lambda *_: reload.set())
+    signal.signal(signal.SIGTERM, lambda *_: watcher.request_stop())
+    signal.signal(signal.SIGINT, lambda *_: watcher.request_stop())
+    signal.signal(signal.SIGHUP, lambda *_: watcher.request_reload())
 
 
 @click.command(name="run")
@@ -101,15 +101,12 @@ def run_(
         fresh = config.load_settings(config_path)
         return pipeline.Context(common.load_model(model_dir), common.load_firms(), fresh)
 
-    stop, reload = threading.Event(), threading.Event()
-    _install_signal_handlers(stop, reload)
     options = watch.Options(once=once, dry_run=dry_run, backfill_days=backfill)
     try:
         opener = pipeline.mailbox_opener(settings)
         with common.open_store(settings.state_path) as state:
-            watcher = watch.Watcher(
-                opener, state, load_context, settings.run, options, stop, reload
-            )
+            watcher = watch.Watcher(opener, state, load_context, settings.run, options)
+            _install_signal_handlers(watcher)
             summary = watcher.run()
     except (pipeline.NoMailboxConfigured, MailboxError, CredentialError) as error:
         raise click.ClickException(str(error)) from error
