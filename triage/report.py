@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import asdict
 from typing import Any
 
 from triage import classify
 from triage.config import Settings
 from triage.pipeline import Classified, TrainingReport
-from triage.store import Row
+from triage.retrain import Comparison, Retrained
+from triage.store import Correction, Row
 
 TABLE_HEADER = (
     f"{'LABEL':<11} {'CONF':>4}  {'ACTION':<8} {'FIRM':<20} {'POSITION':<24} {'COMPANY':<16} "
@@ -171,3 +173,64 @@ def settings_summary(settings: Settings, model_dir: str) -> dict[str, Any]:
     else:
         summary["mailbox"] = "none: add [imap] or [maildir] before `triage run`"
     return summary
+
+
+def comparison_lines(comparison: Comparison, shown: int = 30) -> Iterator[str]:
+    """The current model and the candidate side by side, on held-out folds of your examples."""
+    yield (
+        f"On your {sum(sum(row) for row in comparison.current.confusion)} examples "
+        f"({comparison.current.folds} held-out folds): current model vs candidate"
+    )
+    yield f"{'label':<11} {'n':>4} {'F1 now':>7} {'F1 new':>7}"
+    for label in comparison.labels:
+        now, new = comparison.current.per_label[label], comparison.candidate.per_label[label]
+        yield f"{label:<11} {now.support:>4} {now.f1:>7.3f} {new.f1:>7.3f}"
+    yield (
+        f"macro-F1 {comparison.current_f1:.3f} -> {comparison.candidate_f1:.3f}   "
+        f"accuracy {comparison.current.accuracy:.3f} -> {comparison.candidate.accuracy:.3f}"
+    )
+    for name, evaluation in (("current", comparison.current), ("candidate", comparison.candidate)):
+        yield f"\nConfusion, {name} (rows: your label, columns: predicted)"
+        yield " " * 11 + "".join(f"{label[:8]:>9}" for label in evaluation.labels)
+        for label, row in zip(evaluation.labels, evaluation.confusion, strict=True):
+            if label in comparison.labels:
+                yield f"{label:<11}" + "".join(f"{count:>9}" for count in row)
+    if comparison.changed:
+        yield f"\n{len(comparison.changed)} of your examples the candidate labels differently:"
+        for changed in comparison.changed[:shown]:
+            yield (
+                f"  {changed.current:>10} -> {changed.candidate:<10} (yours: {changed.truth:<10}) "
+                f"{cut(changed.name, 60)}"
+            )
+
+
+def retrained_json(retrained: Retrained, installed: str, reason: str) -> dict[str, Any]:
+    comparison = retrained.comparison
+    return {
+        "installed": installed,
+        "reason": reason,
+        "sources": retrained.sources,
+        "counts": retrained.model.card.counts,
+        "bundled_cross_validation": retrained.bundled_check,
+        "comparison": None
+        if comparison is None
+        else {
+            "labels": list(comparison.labels),
+            "current": comparison.current.summary(),
+            "candidate": comparison.candidate.summary(),
+            "current_macro_f1": comparison.current_f1,
+            "candidate_macro_f1": comparison.candidate_f1,
+            "changed": [asdict(changed) for changed in comparison.changed],
+        },
+        "skipped": retrained.skipped,
+    }
+
+
+def corrections_lines(rows: list[tuple[Correction, str]]) -> Iterator[str]:
+    yield f"{'WHEN':<16} {'TRIAGE SAID':<11} {'YOU SAID':<11} {'MODEL NOW':<11} {'HOW':<22} SUBJECT"
+    for correction, now in rows:
+        when = correction.at.strftime("%Y-%m-%d %H:%M") if correction.at else ""
+        yield (
+            f"{when:<16} {correction.given:<11} {correction.corrected:<11} {now or '?':<11} "
+            f"{cut(correction.source, 22):<22} {cut(correction.subject, 60)}"
+        )

@@ -10,16 +10,19 @@ those folds is at most 0.01 below the current model's, unless forced.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from triage import classify, corpus, message
-from triage.examples import Example, source_counts
+from triage.examples import Example, mirror_folder, source_counts
+from triage.mailbox import Mailbox
 
 MIN_OWN_PER_LABEL = 5
 ALLOWED_DROP = 0.01
+COLLECT_BATCH = 100
 
 
 class TrainingRefused(ValueError):
@@ -238,3 +241,29 @@ def _card_extra(
     if checked is not None:
         extra["bundled_cross_validation"] = {"without": checked[0], "with": checked[1]}
     return extra
+
+
+def collect_from_mailbox(
+    box: Mailbox,
+    folders: dict[str, str],
+    root: Path,
+    progress: Callable[[str, int], None] | None = None,
+) -> dict[str, int]:
+    """Copy every message filed in the label folders into the person's examples (BODY.PEEK),
+    so a retrain can be repeated offline; returns how many per label.
+
+    `progress(folder, n)` is told the size of each folder, then each batch fetched.
+    """
+    counts: dict[str, int] = {}
+    for label, folder in folders.items():
+        refs = box.folder_refs(folder)
+        if progress:
+            progress(folder, -len(refs))
+        raws: list[bytes] = []
+        for start in range(0, len(refs), COLLECT_BATCH):
+            batch = refs[start : start + COLLECT_BATCH]
+            raws += [item.raw for item in box.fetch_folder(folder, batch)]
+            if progress:
+                progress(folder, len(batch))
+        counts[label] = mirror_folder(root, label, raws)
+    return counts

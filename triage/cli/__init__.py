@@ -44,6 +44,8 @@ for command in (
     files.classify_,
     files.draft,
     model.train,
+    model.label,
+    model.corrections,
     daemon.demo,
     daemon.run_,
     daemon.init,
