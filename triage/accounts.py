@@ -24,6 +24,7 @@ IMAP_KEYS = {
 MAILDIR_KEYS = {"path", "drafts"}
 STATE_KEYS = {"path"}
 TRAIN_KEYS = {"folders", "weight"}
+DIGEST_KEYS = {"every", "at_hour"}
 RUN_KEYS = {"poll_interval", "backfill_days", "idle_renew", "idle"}
 
 
@@ -120,6 +121,28 @@ def train_settings(table: dict[str, Any], path: Path) -> TrainSettings:
         if not isinstance(folder, str) or not folder:
             raise AccountError(f"{path} [train.folders] {label}: expected a folder name.")
     return TrainSettings(dict(folders), _number(table, "weight", where, 2.0, 1))
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    """A summary message in the inbox "daily" or "weekly" (Mondays) at `at_hour`; "" = none."""
+
+    every: str = ""
+    at_hour: int = 8
+
+
+def digest_settings(table: dict[str, Any] | None, path: Path) -> DigestSettings:
+    if table is None:
+        return DigestSettings()
+    where = f"{path} [digest]"
+    _check_keys(table, DIGEST_KEYS, where)
+    every = _text(table, "every", where, "daily")
+    if every not in ("daily", "weekly"):
+        raise AccountError(f'{where} every: "daily" or "weekly", not {every!r}.')
+    hour = int(_number(table, "at_hour", where, 8, 0))
+    if hour > 23:
+        raise AccountError(f"{where} at_hour: an hour from 0 to 23, not {hour}.")
+    return DigestSettings(every, hour)
 
 
 def is_loopback(host: str) -> bool:

@@ -16,10 +16,12 @@ from typing import Any
 
 from triage.accounts import (
     AccountError,
+    DigestSettings,
     ImapSettings,
     MaildirSettings,
     RunSettings,
     TrainSettings,
+    digest_settings,
     imap_settings,
     maildir_settings,
     run_settings,
@@ -134,7 +136,9 @@ def _user_dir(override: str, xdg: str, fallback: str) -> Path:
     return Path(base).expanduser() / "triage"
 
 
-CONFIG_KEYS = ("profile", "reply", "rules", "imap", "maildir", "state", "run", "train")
+CONFIG_KEYS = (
+    "profile", "reply", "rules", "imap", "maildir", "state", "run", "train", "digest"
+)  # fmt: skip
 REPLY_KEYS = ("confidence_threshold", "templates")
 
 
@@ -152,6 +156,8 @@ class Settings:
     state_path: Path = Path()
     run: RunSettings = field(default_factory=RunSettings)
     train: TrainSettings = field(default_factory=TrainSettings)
+    digest: DigestSettings = field(default_factory=DigestSettings)
+    warnings: tuple[str, ...] = ()
 
 
 def find_config(explicit: Path | None = None) -> tuple[Path, bool]:
@@ -196,9 +202,23 @@ def load_settings(explicit: Path | None = None) -> Settings:
         raise ConfigError(str(error)) from error
     resume = _read_resume(_resolve(path, profile.resume), path) if profile.resume else None
     try:
-        return Settings(path, is_sample, profile, templates, resume, **_mail_sections(data, path))
+        sections = _mail_sections(data, path)
     except AccountError as error:
         raise ConfigError(str(error)) from error
+    warnings = _exposure(path) if "imap" in data and not is_sample else ()
+    return Settings(path, is_sample, profile, templates, resume, **sections, warnings=warnings)
+
+
+def _exposure(path: Path) -> tuple[str, ...]:
+    """A config with [imap] says how to get your password (a command may even contain it): it
+    should be readable by you alone."""
+    mode = path.stat().st_mode
+    if mode & 0o077 == 0:
+        return ()
+    return (
+        f"{path} holds your [imap] settings and other users can read it (mode "
+        f"{mode & 0o777:o}). Run: chmod 600 {path}",
+    )
 
 
 def _mail_sections(data: dict[str, Any], path: Path) -> dict[str, Any]:
@@ -211,6 +231,7 @@ def _mail_sections(data: dict[str, Any], path: Path) -> dict[str, Any]:
         "state_path": state_path(data.get("state", {}), path, default_state),
         "run": run_settings(data.get("run", {}), path),
         "train": train_settings(data.get("train", {}), path),
+        "digest": digest_settings(data.get("digest"), path),
     }
 
 

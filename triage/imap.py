@@ -228,6 +228,10 @@ class ImapBox:
             header = email.message_from_bytes(raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0])
             self._draft_keys.add(str(header.get(ORIGINAL_HEADER, "")).strip())
 
+    def append_to_inbox(self, raw: bytes) -> None:
+        with _guarded("appending the digest"):
+            self.client.append(self.inbox, raw, msg_time=datetime.now(UTC))
+
     def add_keyword(self, ref: str, keyword: str) -> None:
         with _guarded("setting a keyword"):
             self.client.add_flags([int(ref)], [keyword.encode()], silent=True)

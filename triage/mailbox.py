@@ -76,6 +76,10 @@ class Mailbox(Protocol):
         """Add a draft (flagged as a draft, not seen) to the drafts folder."""
         ...
 
+    def append_to_inbox(self, raw: bytes) -> None:
+        """Add a message of triage's own (the digest) to the watched folder, unread."""
+        ...
+
     def add_keyword(self, ref: str, keyword: str) -> None:
         """Set one of triage's own keywords on a message, touching none of its other flags."""
         ...

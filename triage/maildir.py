@@ -123,6 +123,9 @@ class MaildirBox:
             tmp.unlink(missing_ok=True)
             raise MailboxError(f"Could not write a draft in {self.drafts_dir}: {error}") from error
 
+    def append_to_inbox(self, raw: bytes) -> None:
+        deliver(self.root, raw)
+
     def add_keyword(self, ref: str, keyword: str) -> None:
         """Add the keyword's letter to the message's flags by renaming it into cur/.
 

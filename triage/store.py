@@ -129,6 +129,11 @@ def m002_corrections(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m003_meta(db: sqlite3.Connection) -> None:
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
 @dataclass(frozen=True)
 class Correction:
     """The person gave a message another label than triage did, by keyword or by folder.
@@ -292,9 +297,17 @@ class Store:
             "FROM corrections ORDER BY at DESC"
         )
         return [
-            Correction(key, message_id, subject, given, corrected, source, example, _time(at))
+            Correction(key, message_id, subject, given, corrected, source, example, _when(at))
             for key, message_id, subject, given, corrected, source, example, at in found
         ]
+
+    def meta(self, key: str) -> str | None:
+        """A small named value the daemon keeps (such as when the last digest went out)."""
+        found = self._fetch("SELECT value FROM meta WHERE key = ?", key)
+        return str(found[0][0]) if found else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._write("INSERT OR REPLACE INTO meta (key, value) VALUES (:key, :value)", locals())
 
     def counts(self) -> dict[str, int]:
         """How many rows have each status ("done", "failed"), for summaries."""
@@ -379,8 +392,7 @@ def _storable(value: object) -> object:
     return value.encode("utf-8", "replace").decode("utf-8") if isinstance(value, str) else value
 
 
-def _time(text: str) -> datetime:
-    return datetime.fromisoformat(text)
+_when = datetime.fromisoformat
 
 
 def _now() -> str:

@@ -13,15 +13,14 @@ import hashlib
 import logging
 import random
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
-from triage import corrections, message
+from triage import message
 from triage.accounts import RunSettings
-from triage.config import user_examples_dir
+from triage.chores import Chores, is_own_digest
 from triage.mailbox import (
     ORIGINAL_HEADER,
     ConnectionLost,
@@ -41,7 +40,6 @@ MAX_ATTEMPTS = 3
 BACKOFF_FIRST, BACKOFF_CAP = 1.0, 120.0
 ONCE_RETRIES = 3
 VALIDITY_SLACK = timedelta(days=1)
-CORRECTIONS_EVERY = 60.0
 
 
 @dataclass(frozen=True)
@@ -109,7 +107,7 @@ class Watcher:
         # Ends a wait early: set with `stop` (TERM, INT) and with `reload` (HUP).
         self.wake = threading.Event()
         self.summary = Summary()
-        self._corrections_at = float("-inf")
+        self.chores = Chores()
 
     def run(self) -> Summary:
         """Process new mail (and wait for more unless `once`); LoginRefused ends it at once."""
@@ -138,29 +136,13 @@ class Watcher:
             while not self.stop.is_set():
                 self._maybe_reload()
                 self.process(box)
-                self._notice_corrections(box)
+                if self.store is not None and not self.options.dry_run:
+                    self.chores.run(box, self.store, self.context.settings)
                 if self.options.once:
                     return
                 self._wait(box)
         finally:
             box.close()
-
-    def _notice_corrections(self, box: Mailbox) -> None:
-        """Look for the person's corrections at most every CORRECTIONS_EVERY seconds."""
-        if self.store is None or self.options.dry_run:
-            return
-        now = time.monotonic()
-        if now - self._corrections_at < CORRECTIONS_EVERY:
-            return
-        self._corrections_at = now
-        settings = self.context.settings
-        folders = settings.train.folders if settings is not None else {}
-        try:
-            corrections.scan(box, self.store, folders, user_examples_dir())
-        except ConnectionLost:
-            raise
-        except (MailboxError, OSError) as error:
-            log.warning("Could not look for corrections: %s", error)
 
     def request_stop(self) -> None:
         """Finish the message in hand, then return from `run` (safe from a signal handler)."""
@@ -280,6 +262,8 @@ class Watcher:
                 mail = message.parse(item.raw)
             except message.MailParseError as error:
                 self._fail(box, validity, item, "sha256:" + _digest(item.raw), "", str(error))
+                continue
+            if is_own_digest(mail, self.context.settings):
                 continue
             key = message_key(mail, item.raw)
             if self.store is not None and self.store.is_done(key):

@@ -29,6 +29,8 @@ def load_settings(config_path: Path | None) -> config.Settings:
         settings = config.load_settings(config_path)
     except config.ConfigError as error:
         raise click.ClickException(str(error)) from error
+    for warning in settings.warnings:
+        click.echo(f"warning: {warning}", err=True)
     if settings.is_sample:
         click.echo(
             f"No config file: using the bundled sample profile ({settings.path}). "
