@@ -13,6 +13,7 @@ import hashlib
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -39,6 +40,7 @@ BATCH = 200
 MAX_ATTEMPTS = 3
 BACKOFF_FIRST, BACKOFF_CAP = 1.0, 120.0
 ONCE_RETRIES = 3
+STEADY_SECONDS = 60.0
 VALIDITY_SLACK = timedelta(days=1)
 
 
@@ -114,12 +116,15 @@ class Watcher:
         delays = backoff_delays()
         failures = 0
         while not self.stop.is_set():
+            started = time.monotonic()
             try:
                 self._session()
                 return self.summary
             except LoginRefused:
                 raise
             except ConnectionLost as error:
+                if time.monotonic() - started > STEADY_SECONDS:  # it had been working: start over
+                    delays, failures = backoff_delays(), 0
                 failures += 1
                 if self.options.once and failures > ONCE_RETRIES:
                     raise MailboxError(f"Gave up after {failures} tries: {error}") from None
