@@ -48,7 +48,8 @@ def save_example(root: Path, source: str, label: str, raw: bytes) -> Path:
         if other.parent.name != label:
             other.unlink()
     folder = root / source / label
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for level in (root, root / source, folder):  # mkdir's mode applies to the last folder only
+        level.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = folder / name
     temporary = path.with_suffix(".tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -150,6 +150,7 @@ class ImapBox:
         self.drafts = "Drafts"
         self._validity = ""
         self._draft_keys: set[str] | None = None
+        self._delimiter: str | None = None
         capabilities = client.capabilities()
         self._idle = b"IDLE" in capabilities
         self._gmail = b"X-GM-EXT-1" in capabilities
@@ -248,14 +249,23 @@ class ImapBox:
                 found[str(uid)] = _keywords(data.get(b"FLAGS") or ())
         return found
 
+    def _server_name(self, folder: str) -> str:
+        """A folder written with "/" (as in the config) in the server's own hierarchy delimiter."""
+        if self._delimiter is None:
+            with _guarded("listing folders"):
+                listed = self.client.list_folders(directory="", pattern="")
+            self._delimiter = listed[0][1].decode() if listed and listed[0][1] else "/"
+        return folder.replace("/", self._delimiter)
+
     @contextmanager
     def _examining(self, folder: str) -> Iterator[bool]:
         """Select another folder read-only for a moment (yields whether it exists)."""
+        name = self._server_name(folder)
         with _guarded(f"reading {folder}"):
-            if not self.client.folder_exists(folder):
+            if not self.client.folder_exists(name):
                 yield False
                 return
-            self.client.select_folder(folder, readonly=True)
+            self.client.select_folder(name, readonly=True)
             try:
                 yield True
             finally:
@@ -263,7 +273,11 @@ class ImapBox:
 
     def folder_refs(self, folder: str) -> list[str]:
         with self._examining(folder) as exists:
-            return [str(uid) for uid in sorted(self.client.search("ALL"))] if exists else []
+            if not exists:
+                raise MailboxError(
+                    f"The folder {folder!r} does not exist on the server: fix [train.folders]."
+                )
+            return [str(uid) for uid in sorted(self.client.search("ALL"))]
 
     def fetch_folder(self, folder: str, refs: list[str]) -> list[Fetched]:
         with self._examining(folder) as exists:
@@ -313,6 +327,36 @@ class ImapBox:
 
     def close(self) -> None:
         _close_quietly(self.client)
+
+    def server_facts(self) -> dict[str, object]:
+        """What `triage doctor` reports about the server, read without changing anything.
+
+        `capabilities` (text); `idle`, `special_use` and `gmail` (X-GM-EXT-1) offered; `keywords`:
+        whether the inbox keeps keywords, i.e. its PERMANENTFLAGS (re-read by selecting it
+        again) hold `\\*`; `permanent_flags`; `drafts`, the folder drafts go to; `drafts_flagged`,
+        the folder the server flags `\\Drafts` ("" if none); `folders`, every folder's name.
+        """
+        with _guarded("reading what the server offers"):
+            offered = sorted(item.decode("ascii", "replace") for item in self.client.capabilities())
+            selected = self.client.select_folder(self.inbox)
+            listing = self.client.list_folders()
+        self._validity = str(selected.get(b"UIDVALIDITY", ""))
+        permanent = [
+            flag.decode("ascii", "replace") if isinstance(flag, bytes) else str(flag)
+            for flag in selected.get(b"PERMANENTFLAGS", ())
+        ]
+        flagged = [str(name) for flags, _, name in listing if DRAFTS in flags]
+        return {
+            "capabilities": offered,
+            "idle": "IDLE" in offered,
+            "special_use": "SPECIAL-USE" in offered,
+            "gmail": "X-GM-EXT-1" in offered,
+            "keywords": "\\*" in permanent,
+            "permanent_flags": permanent,
+            "drafts": self.drafts,
+            "drafts_flagged": flagged[0] if flagged else "",
+            "folders": [str(name) for _, _, name in listing],
+        }
 
 
 def _names(response: tuple[object, ...], *kinds: bytes) -> bool:

@@ -89,7 +89,7 @@ class Mailbox(Protocol):
         ...
 
     def folder_refs(self, folder: str) -> list[str]:
-        """Refs of every message in another folder (a label folder); [] when it does not exist."""
+        """Refs of every message in another (label) folder; MailboxError when it is missing."""
         ...
 
     def fetch_folder(self, folder: str, refs: list[str]) -> list[Fetched]:

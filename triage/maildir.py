@@ -150,7 +150,9 @@ class MaildirBox:
 
     def folder_refs(self, folder: str) -> list[str]:
         path = _existing_folder(self.root, folder)
-        return [ref for _, ref in _dated(path)] if path else []
+        if path is None:
+            raise MailboxError(f"The folder {folder!r} is not a Maildir: fix [train.folders].")
+        return [ref for _, ref in _dated(path)]
 
     def fetch_folder(self, folder: str, refs: list[str]) -> list[Fetched]:
         path = _existing_folder(self.root, folder)

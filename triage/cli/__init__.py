@@ -8,7 +8,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import click
 
-from triage.cli import daemon, files, model
+from triage.cli import daemon, doctor, files, model
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
@@ -51,6 +51,7 @@ for command in (
     daemon.init,
     daemon.config_group,
     daemon.history,
+    doctor.doctor,
 ):
     cli.add_command(command)
 
