@@ -322,14 +322,18 @@ def _read_card(card_path: Path) -> ModelCard:
         ) from error
 
 
-TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.sparse.", "builtins.")
+# The types the recipe's fitted model holds beyond those skops trusts by default: exact names,
+# never prefixes, since a prefix such as "builtins." would admit `exec`.
+TRUSTED_TYPES = frozenset(
+    {"sklearn.calibration._CalibratedClassifier", "sklearn.calibration._SigmoidCalibration"}
+)
 
 
 def _load_estimator(model_path: Path) -> Pipeline:
-    """Load with skops, trusting only scikit-learn, NumPy and SciPy types: no code runs from it."""
+    """Load with skops, trusting only the recipe's own types: no code runs from the file."""
     try:
         untrusted = skops.io.get_untrusted_types(file=model_path)
-        foreign = [name for name in untrusted if not name.startswith(TRUSTED_PREFIXES)]
+        foreign = [name for name in untrusted if name not in TRUSTED_TYPES]
         if foreign:
             raise ModelError(
                 f"{model_path} holds types triage does not trust ({', '.join(foreign)}). "

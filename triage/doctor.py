@@ -75,7 +75,7 @@ def config_checks(config_path: Path | None) -> tuple[config.Settings | None, lis
     if is_sample:
         detail = f"no config file of your own (none at {config.default_config_path()})"
         return None, [Check("config", FAIL, detail, "Run `triage init`, then edit the file.")]
-    fix = f"Edit {path} as the message says; {EXAMPLE} documents every key."
+    fix = f"Correct the file and key the message names; {EXAMPLE} documents every key."
     if not path.is_file():
         fix = "Pass --config with an existing file, or run `triage init` to write one."
     try:
@@ -157,10 +157,8 @@ def server_checks(account: ImapSettings, settings: config.Settings, secret: Secr
     try:
         box = imap.connect(server, login, account.inbox, account.drafts)
     except MailboxError as error:
-        return _connect_failure(error, witness.revealed, account, settings.path)
-    except Exception as error:  # after the login, only opening the inbox is left to fail
-        if not witness.revealed:
-            raise
+        if not (witness.revealed and "[imap] inbox" in str(error)):
+            return _connect_failure(error, witness.revealed, account, settings.path)
         fix = f"Set [imap] inbox in {settings.path} to a folder that exists (usually INBOX)."
         failure = Check("inbox", FAIL, f"could not open {account.inbox!r}: {error}", fix)
         return [*_reached(account, logged_in=True), failure]

@@ -15,7 +15,7 @@ import ssl
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,7 +64,10 @@ def _guarded(what: str) -> Iterator[None]:
 def _tls_context(cafile: Path | None) -> ssl.SSLContext:
     context = ssl.create_default_context()
     if cafile is not None:
-        context.load_verify_locations(cafile=str(cafile))
+        try:
+            context.load_verify_locations(cafile=str(cafile))
+        except (OSError, ssl.SSLError) as error:
+            raise MailboxError(f"Cannot read [imap] cafile {cafile}: {error}.") from None
     return context
 
 
@@ -144,13 +147,11 @@ def _drafts_folder(client: IMAPClient, configured: str) -> str:
 
 
 def _close_quietly(client: IMAPClient) -> None:
-    try:
-        client.logout()
-    except Exception:  # the connection may be gone already; there is nothing left to release
-        try:
-            client.shutdown()
-        except Exception:
-            log.debug("IMAP socket already closed")
+    """Log out, else drop the socket; a connection that is gone already needs nothing more."""
+    for leave in (client.logout, client.shutdown):
+        with suppress(Exception):
+            leave()
+            return
 
 
 class ImapBox:
@@ -178,7 +179,10 @@ class ImapBox:
 
     def select_inbox(self) -> None:
         with _guarded("selecting the inbox"):
-            response = self.client.select_folder(self.inbox)
+            try:
+                response = self.client.select_folder(self.inbox)
+            except IMAPClient.Error as error:
+                raise MailboxError(f"Cannot open [imap] inbox {self.inbox!r}: {error}.") from None
         self._validity = str(response.get(b"UIDVALIDITY", ""))
 
     def validity(self) -> str:
@@ -347,22 +351,15 @@ class ImapBox:
         _close_quietly(self.client)
 
     def server_facts(self) -> dict[str, object]:
-        """What `triage doctor` reports about the server, read without changing anything.
-
-        `capabilities` (text); `idle`, `special_use` and `gmail` (X-GM-EXT-1) offered; `keywords`:
-        whether the inbox keeps keywords, i.e. its PERMANENTFLAGS (re-read by selecting it
-        again) hold `\\*`; `permanent_flags`; `drafts`, the folder drafts go to; `drafts_flagged`,
-        the folder the server flags `\\Drafts` ("" if none); `folders`, every folder's name.
-        """
+        """For `triage doctor`, changing nothing: capabilities, IDLE, SPECIAL-USE, Gmail; whether
+        the inbox keeps keywords (`\\*` in its PERMANENTFLAGS, re-read by selecting it again); the
+        drafts folder in use and the one flagged `\\Drafts` ("" if none); every folder's name."""
         with _guarded("reading what the server offers"):
             offered = sorted(item.decode("ascii", "replace") for item in self.client.capabilities())
             selected = self.client.select_folder(self.inbox)
             listing = self.client.list_folders()
         self._validity = str(selected.get(b"UIDVALIDITY", ""))
-        permanent = [
-            flag.decode("ascii", "replace") if isinstance(flag, bytes) else str(flag)
-            for flag in selected.get(b"PERMANENTFLAGS", ())
-        ]
+        permanent = [bytes(flag).decode() for flag in selected.get(b"PERMANENTFLAGS", ())]
         flagged = [str(name) for flags, _, name in listing if DRAFTS in flags]
         return {
             "capabilities": offered,

@@ -4,6 +4,7 @@ configures logging; the commands live in its modules by what they work on."""
 from __future__ import annotations
 
 import logging
+import sys
 from importlib.metadata import PackageNotFoundError, version
 
 import click
@@ -56,5 +57,12 @@ for command in (
     cli.add_command(command)
 
 
+CRASHED = 70  # EX_SOFTWARE: a bug, unlike 1 (the person must fix something), so systemd restarts
+
+
 def main() -> None:
-    cli(prog_name="triage")
+    try:
+        cli(prog_name="triage")
+    except Exception:
+        logging.getLogger("triage").exception("triage stopped on an unexpected error")
+        sys.exit(CRASHED)
