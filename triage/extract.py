@@ -10,7 +10,8 @@ stays empty, because a draft must never state what the mail did not say.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from itertools import islice
 from typing import Any
 
 from triage.firms import FirmDirectory
@@ -76,7 +77,7 @@ def extract(mail: Mail, firms: FirmDirectory, label: str = "") -> Details:
         hiring_company=company,
         confidential=confidential and not company,
         location=location(parts, firm, role),
-        compensation=first_match(COMPENSATION, parts),
+        compensation=first_match(COMPENSATION, _few_amounts(parts)),
         reporting_to=first_match(REPORTING_TO, parts),
         phone=phone(mail, parts),
         via=parts.via,
@@ -353,6 +354,22 @@ def _plausible_company(value: str, firm: str, in_house: bool) -> bool:
     if len(words) == 1 and (re.search(r"\d", value) or (value.isupper() and len(value) <= 4)):
         return False
     return not (find_place(value, cue_needed=False) or "").startswith(value)
+
+
+# The pay patterns try dozens of readings of every amount (a line of "1,0 k€ a " costs 6 ms an
+# amount), so pay is looked for only before the PAY_AMOUNTS-th currency sign of each text.
+PAY_AMOUNTS = 16
+_CURRENCY = re.compile(
+    r"[$€£¥₹]|\b(?:USD|EUR|GBP|CHF|CAD|AUD|SGD|NZD|INR|SEK|DKK|NOK|AED|euros?)\b", re.I
+)
+
+
+def _few_amounts(parts: Parts) -> Parts:
+    def cut(text: str) -> str:
+        signs = list(islice(_CURRENCY.finditer(text), PAY_AMOUNTS))
+        return text[: signs[-1].start()] if len(signs) == PAY_AMOUNTS else text
+
+    return replace(parts, new=cut(parts.new), quoted=cut(parts.quoted), subject=cut(parts.subject))
 
 
 def first_match(patterns: tuple[re.Pattern[str], ...], parts: Parts) -> str:

@@ -19,6 +19,14 @@ NETWORK_DOMAINS = {
     "glassdoor.com": "Glassdoor",
 }
 MAX_FIELD = 160
+# Extraction reads this much of the text: a recruiter states the facts near the top, and the
+# field patterns cost time in proportion to what they read.
+MAX_READ = 8_000
+# Runs on which the field patterns backtrack quadratically: whitespace-only lines (under `^\s*`),
+# digits and separators (under `\d[\d., ]*`) and endless "words". No fact is written that way,
+# so each run is cut short before any pattern reads it.
+_BLANK_RUN = re.compile(r"\n(?:[^\S\n]*\n)+")
+_LONG_RUN = re.compile(r"((?:[\d.,]|[^\S\n]){32})(?:[\d.,]|[^\S\n])+|(\S{64})\S+")
 
 
 @dataclass(frozen=True)
@@ -39,7 +47,8 @@ class Parts:
 
 def split_parts(mail: Mail) -> Parts:
     """Newest text, quoted earlier text, and the signature block of the newest text."""
-    text = mail.text.replace("\r\n", "\n")
+    text = _BLANK_RUN.sub("\n\n", mail.text[:MAX_READ].replace("\r\n", "\n"))
+    text = _LONG_RUN.sub(lambda run: run.group(1) or run.group(2), text)
     via = network_of(mail)
     start = QUOTE_START.search(text)
     new, quoted = (text[: start.start()], text[start.start() :]) if start else (text, "")

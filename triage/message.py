@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from email.policy import Policy, compat32
 from typing import Any
 
 import html_text
@@ -25,11 +26,20 @@ MAX_HEADER_CHARS = 998
 MAX_HTML_CHARS = 500_000
 MAX_TEXT_CHARS = 200_000
 MODEL_BODY_CHARS = 2_000
+# Reading costs grow with bytes, parts and header size, some faster than linearly (1 MB of
+# Content-Type took 30 s, 2 MB of tiny parts 5 s), so only the first MAX_PARSED_BYTES are read
+# (text precedes attachments) and mail with more parts or header than real mail is refused.
+MAX_PARSED_BYTES = 4 * 2**20
+MAX_PARTS = 1_000
+MAX_FIELD_CHARS = 8_000
+MAX_HEADER_TOTAL = 256_000
+FIELD_COST = 64
+MAX_MESSAGE_ID = 250
 
 _BLANK_LINES = re.compile(r"\n\s*\n\s*\n+")
-# C0 and C1 controls and the Unicode line and paragraph separators: anything Python or a mail
-# client might take for a line break must not survive into a header value.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+# C0 and C1 controls, the Unicode line and paragraph separators (anything taken for a line break
+# must not survive into a header value) and the surrogates that stand for undecodable bytes.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]+")
 _URL = re.compile(r"https?://([^/\s\"'<>]+)[^\s\"'<>]*", re.IGNORECASE)
 _KEPT_HEADERS = (
     "list-unsubscribe",
@@ -90,6 +100,45 @@ class MailParseError(ValueError):
     """The bytes could not be read as a mail message at all."""
 
 
+class _Budget:
+    """What is left for reading one message: parts to make and header characters to keep."""
+
+    def __init__(self) -> None:
+        self.parts = MAX_PARTS + 1  # the parser makes one trial part before it starts
+        self.header_chars = MAX_HEADER_TOTAL
+
+    def new_part(self, policy: Policy[Any] = compat32) -> email.message.Message:
+        self.parts -= 1
+        if self.parts < 0:
+            raise MailParseError(f"the message has more than {MAX_PARTS} MIME parts")
+        return _Part(self, policy)
+
+
+class _Part(email.message.Message):
+    """A part whose header fields are cut to MAX_FIELD_CHARS and charged (plus FIELD_COST each)."""
+
+    def __init__(self, budget: _Budget, policy: Policy[Any]) -> None:
+        super().__init__(policy)
+        self.budget = budget
+
+    def set_raw(self, name: str, value: str) -> None:
+        value = value[:MAX_FIELD_CHARS]
+        self.budget.header_chars -= len(name) + len(value) + FIELD_COST
+        if self.budget.header_chars < 0:
+            raise MailParseError(f"the header is over {MAX_HEADER_TOTAL // 1000} kB")
+        super().set_raw(name, value)
+
+
+def _read(raw: bytes) -> email.message.Message:
+    """The standard library's reading of the message's first MAX_PARSED_BYTES, within budget."""
+    try:
+        return email.message_from_bytes(raw[:MAX_PARSED_BYTES], _class=_Budget().new_part)
+    except MailParseError:
+        raise
+    except Exception as error:  # RecursionError from deep nesting, or anything odder
+        raise MailParseError(f"the message could not be read: {error!r}"[:300]) from error
+
+
 @dataclass(frozen=True)
 class Attachment:
     """A named part of a message that is not its readable text."""
@@ -135,30 +184,26 @@ def clean_header(value: object, limit: int = MAX_HEADER_CHARS) -> str:
 def parse(raw: bytes) -> Mail:
     """Parse one RFC 5322 message. Raises MailParseError when nothing usable can be read.
 
-    mail-parser does the work; on the rare malformed structure that trips mail-parser itself
-    (a boundary reused by a nested part, for example) the standard library's reading of the same
-    bytes is used instead, so the message is still triaged rather than lost.
+    mail-parser does the work on the standard library's bounded reading (`_read`); on the rare
+    malformed structure that trips mail-parser itself (a boundary reused by a nested part, for
+    example) that reading is used directly, so the message is still triaged rather than lost.
     """
+    message = _read(raw)
     try:
-        parsed = mailparser.parse_from_bytes(raw)
-        message: email.message.Message = parsed.message
+        parsed = mailparser.MailParser(message)
         plain, html = parsed.text_plain, parsed.text_html
         senders, reply_to, to = parsed.from_, parsed.reply_to, parsed.to
         subject, attachments = parsed.subject, parsed.attachments
     except Exception:  # mail-parser raises anything from its own types to AttributeError
-        try:
-            message = email.message_from_bytes(raw)
-        except Exception as error:
-            raise MailParseError(f"the message could not be read: {error}") from error
         plain, html, attachments = _stdlib_parts(message)
         senders, reply_to, to = (_stdlib_addresses(message, h) for h in ("From", "Reply-To", "To"))
         subject = _decoded(message.get("Subject", ""))
-    if message is None or not (message.keys() or plain or html):
+    if not (message.keys() or plain or html):
         raise MailParseError("the data has no headers and no body")
     sender_name, sender_address = _first_address(senders)
     text, from_html = _readable_text(plain, html)
     return Mail(
-        message_id=clean_header(message.get("Message-ID", "")),
+        message_id=_message_id(message.get("Message-ID", "")),
         subject=clean_header(subject),
         sender_name=clean_header(sender_name),
         sender_address=clean_header(sender_address).lower(),
@@ -166,7 +211,9 @@ def parse(raw: bytes) -> Mail:
         to=tuple(clean_header(address).lower() for _, address in _addresses(to)),
         date=_date(message.get("Date")),
         in_reply_to=clean_header(message.get("In-Reply-To", "")),
-        references=tuple(clean_header(message.get("References", ""), 20_000).split()),
+        references=tuple(
+            filter(None, map(_message_id, str(message.get("References", "")).split()))
+        ),
         text=text,
         text_from_html=from_html,
         attachments=tuple(_attachments(attachments)),
@@ -174,6 +221,14 @@ def parse(raw: bytes) -> Mail:
             (name, clean_header(message.get(name))) for name in _KEPT_HEADERS if message.get(name)
         ),
     )
+
+
+def _message_id(value: object) -> str:
+    """The id if a draft header can name it verbatim, else "": non-ASCII, an encoded word or a
+    folded line would come back changed, and the search for an existing draft would miss it."""
+    text = clean_header(value)
+    plain = text.isascii() and "=?" not in text and len(text) <= MAX_MESSAGE_ID
+    return text if plain else ""
 
 
 def _decoded(value: object) -> str:

@@ -3,7 +3,10 @@
 Pure code. The draft says only what the profile or the mail says: proposed times come from the
 availability windows, names only from contacts who agreed to be named, and questions only about
 what the mail left out. Header values come from the parsed mail, which has already stripped
-control characters, so nothing in a stranger's mail can add a header.
+control characters and kept only message ids a header carries verbatim; the email package would
+still decode an encoded word left in a decoded subject ("=?utf-8?q?=0D=0ABcc:...?="), line breaks
+and all, so the draft breaks those up; To is one plain address or empty (`standing` flags mail
+without one as unreachable, so no draft is decided for it).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from triage.mailbox import ORIGINAL_HEADER
 from triage.message import Mail
 from triage.phrases import phrase
 from triage.profile import Profile
-from triage.standing import Standing, describes_the_job
+from triage.standing import Standing, describes_the_job, reply_address
 from triage.templates import Templates, fill
 
 # RFC 5322's hard limit rather than the 78-character default: the default folds a long message id
@@ -232,8 +235,8 @@ def build_draft(
     """The threaded draft: Re: subject, In-Reply-To, References, To the Reply-To or From."""
     draft = EmailMessage(policy=DRAFT_POLICY)
     draft["From"] = f"{profile.name} <{profile.address}>"
-    draft["To"] = mail.reply_to or mail.sender_address
-    draft["Subject"] = reply_subject(mail.subject)
+    draft["To"] = reply_address(mail)
+    draft["Subject"] = reply_subject(mail.subject).replace("=?", "= ?")
     draft["Date"] = format_datetime(now)
     draft["Message-ID"] = make_msgid(domain=profile.address.rpartition("@")[2] or None)
     if mail.message_id:

@@ -38,6 +38,9 @@ _JOB_DESCRIPTION = re.compile(
     re.IGNORECASE,
 )
 _NO_REPLY = re.compile(r"no-?reply|do-?not-?reply|notifications?|mailer-daemon|alerts?|mailrobot")
+# One addr-spec and nothing else: no list, group, comment, route, quoted part or encoded word
+# that the draft's To header would read as a second recipient or decode into a line break.
+_PLAIN_ADDRESS = re.compile(r"[^\s\"(),:;<>@\[\\\]]+@[^\s\"(),:;<>@\[\\\]]+")
 
 
 @dataclass(frozen=True)
@@ -107,12 +110,24 @@ def scam_signs(mail: Mail) -> Flag | None:
     )
 
 
+def reply_address(mail: Mail) -> str:
+    """Where a reply goes (Reply-To, else From); "" unless that is one plain address."""
+    address = mail.reply_to or mail.sender_address
+    return address if _PLAIN_ADDRESS.fullmatch(address) and "=?" not in address else ""
+
+
 def no_reply_sender(mail: Mail, details: Details) -> Flag | None:
-    """A no-reply or notification sender: a reply by mail would go nowhere (no draft).
+    """A no-reply or notification sender, or no plain address at all: a reply by mail would go
+    nowhere (no draft).
 
     A networking site's reply-by-mail address (LinkedIn's inmail-hit-reply, say) does reach the
     recruiter through the site: that gets the softer `via_network` flag and a draft.
     """
+    if not reply_address(mail):
+        return Flag(
+            "no_reply_sender",
+            "Neither Reply-To nor From holds one plain address: a reply by mail would go nowhere.",
+        )
     local = mail.sender_address.partition("@")[0]
     no_reply = bool(_NO_REPLY.search(local)) and not mail.reply_to
     if details.via and not no_reply:
