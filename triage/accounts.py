@@ -208,7 +208,7 @@ def imap_settings(table: dict[str, Any], path: Path) -> ImapSettings:
         username=username,
         auth=auth,
         secret=_secret_source(table, auth, host, username, where),
-        cafile=_resolve(path, cafile) if cafile else None,
+        cafile=resolve_path(path, cafile) if cafile else None,
         inbox=_text(table, "inbox", where, "INBOX"),
         drafts=_text(table, "drafts", where),
         timeout=_number(table, "timeout", where, 60.0, 1),
@@ -247,14 +247,14 @@ def maildir_settings(table: dict[str, Any], path: Path) -> MaildirSettings:
     folder = _text(table, "path", where)
     if not folder:
         raise AccountError(f"{where}: `path` is required (the Maildir with cur/, new/ and tmp/).")
-    return MaildirSettings(_resolve(path, folder), _text(table, "drafts", where, "Drafts"))
+    return MaildirSettings(resolve_path(path, folder), _text(table, "drafts", where, "Drafts"))
 
 
 def state_path(table: dict[str, Any], path: Path, default: Path) -> Path:
     where = f"{path} [state]"
     _check_keys(table, STATE_KEYS, where)
     value = _text(table, "path", where)
-    return _resolve(path, value) if value else default
+    return resolve_path(path, value) if value else default
 
 
 def run_settings(table: dict[str, Any], path: Path) -> RunSettings:
@@ -275,6 +275,7 @@ def _flag(table: dict[str, Any], key: str, where: str, default: bool) -> bool:
     return value
 
 
-def _resolve(config_path: Path, value: str) -> Path:
+def resolve_path(config_path: Path, value: str) -> Path:
+    """A path from the config: `~` expanded, a relative one taken from the config's folder."""
     resolved = Path(value).expanduser()
     return resolved if resolved.is_absolute() else config_path.parent / resolved

@@ -24,6 +24,7 @@ from triage.accounts import (
     digest_settings,
     imap_settings,
     maildir_settings,
+    resolve_path,
     run_settings,
     state_path,
     train_settings,
@@ -197,10 +198,10 @@ def load_settings(explicit: Path | None = None) -> Settings:
             float(reply.get("confidence_threshold", 0.5)),
             str(path),
         )
-        templates = _load_templates(_resolve(path, reply.get("templates", "")))
+        templates = _load_templates(_optional_path(path, reply.get("templates", "")))
     except (ProfileError, TemplateError) as error:
         raise ConfigError(str(error)) from error
-    resume = _read_resume(_resolve(path, profile.resume), path) if profile.resume else None
+    resume = _read_resume(resolve_path(path, profile.resume), path) if profile.resume else None
     try:
         sections = _mail_sections(data, path)
     except AccountError as error:
@@ -248,11 +249,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path} is not valid TOML: {error}.") from error
 
 
-def _resolve(config_path: Path, value: str) -> Path | None:
-    if not value:
-        return None
-    path = Path(value).expanduser()
-    return path if path.is_absolute() else config_path.parent / path
+def _optional_path(config_path: Path, value: str) -> Path | None:
+    return resolve_path(config_path, value) if value else None
 
 
 def _load_templates(own_dir: Path | None) -> Templates:

@@ -69,7 +69,7 @@ class Summary:
 
 def message_key(mail: message.Mail, raw: bytes) -> str:
     """Identity across folders and UIDVALIDITY changes: the Message-ID, else a hash of the bytes."""
-    return mail.message_id or "sha256:" + hashlib.sha256(raw).hexdigest()
+    return mail.message_id or _content_key(raw)
 
 
 def backoff_delays(first: float = BACKOFF_FIRST, cap: float = BACKOFF_CAP) -> Callable[[], float]:
@@ -208,7 +208,9 @@ class Watcher:
             if days is not None:
                 newer = set(refs)
                 refs = [ref for ref in box.refs_since(window) if ref not in newer] + refs
-        known = self.store.known_refs(box.name, validity) if self.store is not None else set()
+        if not refs or self.store is None:  # most IDLE wake-ups find nothing: skip the query
+            return refs
+        known = self.store.known_refs(box.name, validity)
         return [ref for ref in refs if ref not in known]
 
     def _handle(self, box: Mailbox, validity: str, refs: list[str], move_cursor: bool) -> None:
@@ -266,7 +268,7 @@ class Watcher:
             try:
                 mail = message.parse(item.raw)
             except message.MailParseError as error:
-                self._fail(box, validity, item, "sha256:" + _digest(item.raw), "", str(error))
+                self._fail(box, validity, item, _content_key(item.raw), "", str(error))
                 continue
             if is_own_digest(mail, self.context.settings):
                 continue
@@ -377,8 +379,9 @@ class Watcher:
         )
 
 
-def _digest(raw: bytes) -> str:
-    return hashlib.sha256(raw).hexdigest()
+def _content_key(raw: bytes) -> str:
+    """The key of a message without a Message-ID (or that cannot be parsed): its bytes' hash."""
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
 def _ref_name(validity: str) -> str:

@@ -33,15 +33,20 @@ def dovecot_binary() -> str:
     return binary
 
 
-@pytest.fixture(scope="session")
-def dovecot(dovecot_binary: str) -> Iterator[Dovecot]:
-    """One running server for the whole session; tests get their own accounts on it."""
-    server = Dovecot(dovecot_binary)
+def running_server(binary: str) -> Iterator[Dovecot]:
+    """A started server, stopped and removed afterwards even when the test fails."""
+    server = Dovecot(binary)
     try:
         server.start()
         yield server
     finally:
         server.close()
+
+
+@pytest.fixture(scope="session")
+def dovecot(dovecot_binary: str) -> Iterator[Dovecot]:
+    """One running server for the whole session; tests get their own accounts on it."""
+    yield from running_server(dovecot_binary)
 
 
 @pytest.fixture
@@ -55,9 +60,4 @@ def imap_account(dovecot: Dovecot) -> Iterator[Account]:
 @pytest.fixture
 def own_dovecot(dovecot_binary: str) -> Iterator[Dovecot]:
     """A private running server, for tests that stop, kill or restart it."""
-    server = Dovecot(dovecot_binary)
-    try:
-        server.start()
-        yield server
-    finally:
-        server.close()
+    yield from running_server(dovecot_binary)
